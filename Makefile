@@ -1,0 +1,15 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+# Each first runs tools/setup.sh, which is idempotent (seconds once done).
+.PHONY: setup demo test bench
+
+setup:
+	tools/setup.sh
+
+demo: setup
+	bash -c 'source install/setup.bash && cliport demo'
+
+test: setup
+	tools/test.sh
+
+bench: setup
+	bash -c 'source install/setup.bash && cliport bench perception'

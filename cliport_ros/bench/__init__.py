@@ -1,0 +1,1 @@
+"""Benchmarks behind ``cliport bench ...``: speed targets live here, not in unit tests."""

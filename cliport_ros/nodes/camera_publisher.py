@@ -1,0 +1,58 @@
+"""Publish RGB-D views as a ROS camera driver does: colour, depth and camera_info per camera.
+
+Shared by the simulator, the perception demo and the tests, so that each
+speaks to perception_node exactly as realsense-ros would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from builtin_interfaces.msg import Time
+from rclpy.node import Node
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Header
+
+from cliport_ros.nodes.conversions import array_to_image, camera_info_from_intrinsics
+from cliport_ros.perception.config import CameraConfig
+from cliport_ros.perception.heightmap import RGBDView
+
+
+def encode_depth(depth_m: np.ndarray, encoding: str) -> np.ndarray:
+    """Metres with NaN invalid -> raw ``16UC1`` millimetres (0 invalid) or ``32FC1`` metres."""
+    if encoding == "16UC1":
+        mm = np.nan_to_num(np.round(depth_m * 1000.0), nan=0.0)
+        return np.clip(mm, 0, 65535).astype(np.uint16)
+    if encoding == "32FC1":
+        return depth_m.astype(np.float32)
+    raise ValueError(f"unknown depth encoding {encoding!r}")
+
+
+class CameraPublisher:
+    """Publishers for a set of cameras on an existing node."""
+
+    def __init__(self, node: Node, cameras: Sequence[CameraConfig], depth_encoding: str = "16UC1") -> None:
+        self.cameras = {c.name: c for c in cameras}
+        self.depth_encoding = depth_encoding
+        qos = qos_profile_sensor_data
+        self._pubs = {
+            c.name: (
+                node.create_publisher(Image, c.color_topic, qos),
+                node.create_publisher(Image, c.depth_topic, qos),
+                node.create_publisher(CameraInfo, c.info_topic, qos),
+            )
+            for c in cameras
+        }
+
+    def publish(self, views: Sequence[RGBDView], stamp: Time) -> None:
+        """Publish one frame of each view (camera_info first, as drivers do) with ``stamp``."""
+        for view in views:
+            cam = self.cameras[view.camera.name]
+            color_pub, depth_pub, info_pub = self._pubs[cam.name]
+            header = Header(stamp=stamp, frame_id=cam.frame_id)
+            info_pub.publish(camera_info_from_intrinsics(view.camera.intrinsics, header))
+            color_pub.publish(array_to_image(view.rgb, "rgb8", header))
+            raw_depth = encode_depth(view.depth, self.depth_encoding)
+            depth_pub.publish(array_to_image(raw_depth, self.depth_encoding, header))

@@ -1,0 +1,140 @@
+"""perception_node: synchronised RGB-D from N cameras -> fused ``cliport_ros/Heightmap``.
+
+Subscribes per camera to colour, depth and camera_info (sensor-data QoS),
+matches colour and depth of all cameras in time, fuses them and publishes
+``heightmap`` (transient-local, depth 1, so a late policy still gets the
+latest) and a colour preview ``heightmap/color``. A set with any bad frame is
+dropped whole, with a throttled warning saying why: the map never mixes good
+and bad views.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Header
+
+from cliport_ros.msg import Heightmap as HeightmapMsg
+from cliport_ros.nodes.conversions import (
+    depth_from_image,
+    heightmap_to_msg,
+    intrinsics_from_camera_info,
+    rgb_from_image,
+    stamp_to_seconds,
+)
+from cliport_ros.nodes.params import declare_dataclass
+from cliport_ros.perception.camera import PerceptionError, Pose
+from cliport_ros.perception.config import CameraConfig, PerceptionConfig
+from cliport_ros.perception.heightmap import RGBDView, fuse
+from cliport_ros.perception.sync import ApproximateSync
+from cliport_ros.perception.workspace import Workspace
+
+LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL, reliability=ReliabilityPolicy.RELIABLE)
+
+
+class PerceptionNode(Node):
+    def __init__(self, **kwargs) -> None:
+        super().__init__("perception_node", **kwargs)
+        names = self.declare_parameter("cameras", ["front", "left", "right"]).value
+        cameras = tuple(
+            CameraConfig(name=n, **declare_dataclass(self, CameraConfig, f"{n}.", skip=("name",))) for n in names
+        )
+        workspace = Workspace(**declare_dataclass(self, Workspace, "workspace."))
+        self.config = PerceptionConfig(
+            cameras=cameras, workspace=workspace,
+            **declare_dataclass(self, PerceptionConfig, skip=("cameras", "workspace")),
+        )
+        self._tf_buffer = self._make_tf_buffer() if self.config.pose_source == "tf" else None
+        self._info: dict[str, CameraInfo] = {}
+        self._sync = ApproximateSync([(c.name, kind) for c in cameras for kind in ("color", "depth")],
+                                     slop=self.config.sync_slop)
+        self.dropped_sets = 0
+        self.published_sets = 0
+
+        for cam in cameras:
+            self.create_subscription(Image, cam.color_topic, partial(self._on_image, cam.name, "color"),
+                                     qos_profile_sensor_data)
+            self.create_subscription(Image, cam.depth_topic, partial(self._on_image, cam.name, "depth"),
+                                     qos_profile_sensor_data)
+            self.create_subscription(CameraInfo, cam.info_topic, partial(self._on_info, cam.name),
+                                     qos_profile_sensor_data)
+        self._heightmap_pub = self.create_publisher(HeightmapMsg, "heightmap", LATCHED)
+        self._preview_pub = self.create_publisher(Image, "heightmap/color", LATCHED)
+        self.get_logger().info(
+            f"fusing {', '.join(names)} into a {workspace.shape[0]}x{workspace.shape[1]} heightmap "
+            f"in '{self.config.base_frame}' (poses from {self.config.pose_source})"
+        )
+
+    def _make_tf_buffer(self):
+        try:
+            import tf2_ros
+        except ImportError as err:
+            raise RuntimeError("pose_source is 'tf' but tf2_ros is not installed; use pose_source: config") from err
+        buffer = tf2_ros.Buffer()
+        self._tf_listener = tf2_ros.TransformListener(buffer, self)
+        return buffer
+
+    def _on_info(self, camera: str, msg: CameraInfo) -> None:
+        self._info[camera] = msg
+
+    def _on_image(self, camera: str, kind: str, msg: Image) -> None:
+        matched = self._sync.add((camera, kind), stamp_to_seconds(msg.header.stamp), msg)
+        if matched is not None:
+            self._fuse_and_publish(matched)
+
+    def _fuse_and_publish(self, matched: dict) -> None:
+        try:
+            views = [self._view(cam, matched[(cam.name, "color")], matched[(cam.name, "depth")])
+                     for cam in self.config.cameras]
+        except PerceptionError as err:
+            self.dropped_sets += 1
+            self.get_logger().warning(f"dropped a frame set: {err}", throttle_duration_sec=2.0)
+            return
+        heightmap = fuse(views, self.config.workspace, self.config.floor_tolerance)
+        oldest = min((m.header.stamp for m in matched.values()), key=stamp_to_seconds)
+        header = Header(stamp=oldest, frame_id=self.config.base_frame)
+        msg = heightmap_to_msg(heightmap, header, [c.name for c in self.config.cameras])
+        self._heightmap_pub.publish(msg)
+        self._preview_pub.publish(msg.color)
+        self.published_sets += 1
+
+    def _view(self, cam: CameraConfig, color: Image, depth: Image) -> RGBDView:
+        """Check one camera's colour/depth/info agree, then decode them into a view."""
+        info = self._info.get(cam.name)
+        if info is None:
+            raise PerceptionError(f"camera {cam.name!r}: no camera_info received on {cam.info_topic}")
+        sizes = {"colour": (color.width, color.height), "depth": (depth.width, depth.height),
+                 "camera_info": (info.width, info.height)}
+        if len(set(sizes.values())) != 1:
+            raise PerceptionError(f"camera {cam.name!r}: image sizes disagree: {sizes}")
+        pose = self._lookup_pose(cam, color) if self._tf_buffer is not None else None
+        camera = cam.to_camera(intrinsics=intrinsics_from_camera_info(info), pose=pose)
+        return RGBDView(camera, rgb_from_image(color), depth_from_image(depth))
+
+    def _lookup_pose(self, cam: CameraConfig, color: Image) -> Pose:
+        frame = color.header.frame_id or cam.frame_id
+        try:
+            tf = self._tf_buffer.lookup_transform(self.config.base_frame, frame, color.header.stamp)
+        except Exception as err:  # tf2 raises several unrelated exception types
+            raise PerceptionError(
+                f"camera {cam.name!r}: no transform {self.config.base_frame} <- {frame}: {err}"
+            ) from err
+        t, q = tf.transform.translation, tf.transform.rotation
+        return Pose((t.x, t.y, t.z), (q.x, q.y, q.z, q.w))
+
+
+def main(args: list[str] | None = None) -> None:
+    try:
+        with rclpy.init(args=args):
+            rclpy.spin(PerceptionNode())
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""Pinhole RGB-D cameras: depth decoding, intrinsics, pose, back-projection.
+
+Frames follow REP 103/105: the camera pose is that of its *optical* frame
+(z forward, x right, y down) in the robot base frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+
+class PerceptionError(ValueError):
+    """Input the perception pipeline refuses; the message says which and why."""
+
+
+DEPTH_ENCODINGS = ("16UC1", "32FC1")
+
+
+def decode_depth(raw: np.ndarray, encoding: str) -> np.ndarray:
+    """Raw depth image -> float32 metres with NaN where invalid (REP 118).
+
+    ``16UC1`` is millimetres, ``32FC1`` metres; 0 and NaN (and +-inf) mark no
+    reading in either.
+    """
+    if encoding == "16UC1":
+        if raw.dtype != np.uint16:
+            raise PerceptionError(f"16UC1 depth must be uint16, got {raw.dtype}")
+        depth = raw.astype(np.float32) * np.float32(1e-3)
+    elif encoding == "32FC1":
+        if raw.dtype != np.float32:
+            raise PerceptionError(f"32FC1 depth must be float32, got {raw.dtype}")
+        depth = raw.astype(np.float32, copy=True)
+    else:
+        raise PerceptionError(f"unknown depth encoding {encoding!r}; expected one of {DEPTH_ENCODINGS}")
+    if depth.ndim != 2:
+        raise PerceptionError(f"depth must be a 2-D image, got shape {depth.shape}")
+    depth[~np.isfinite(depth) | (depth <= 0)] = np.nan
+    return depth
+
+
+@dataclass(frozen=True)
+class Intrinsics:
+    """Pinhole intrinsics of a width x height image (pixels), no distortion."""
+
+    width: int
+    height: int
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+
+    def __post_init__(self) -> None:
+        if self.width <= 0 or self.height <= 0:
+            raise PerceptionError(f"Intrinsics: image size {self.width}x{self.height} must be positive")
+        if not (self.fx > 0 and self.fy > 0):
+            raise PerceptionError(f"Intrinsics: focal lengths fx={self.fx}, fy={self.fy} must be > 0")
+
+    @classmethod
+    def from_k(cls, width: int, height: int, k: np.ndarray | list[float]) -> Intrinsics:
+        """From a row-major 3x3 camera matrix, as in ``sensor_msgs/CameraInfo.k``."""
+        k = np.asarray(k, dtype=np.float64).reshape(-1)
+        if k.size != 9:
+            raise PerceptionError(f"camera matrix must have 9 entries, got {k.size}")
+        return cls(int(width), int(height), float(k[0]), float(k[4]), float(k[2]), float(k[5]))
+
+    @property
+    def k(self) -> np.ndarray:
+        """Row-major 3x3 camera matrix."""
+        return np.array([[self.fx, 0, self.cx], [0, self.fy, self.cy], [0, 0, 1]], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Pose:
+    """A rigid transform: position (m) and quaternion (x, y, z, w) of a child frame in a parent frame."""
+
+    position: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    orientation: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)
+
+    def __post_init__(self) -> None:
+        if len(self.position) != 3:
+            raise PerceptionError(f"Pose: position needs 3 values, got {len(self.position)}")
+        if len(self.orientation) != 4:
+            raise PerceptionError(f"Pose: orientation needs 4 values (x, y, z, w), got {len(self.orientation)}")
+        if not np.isclose(np.linalg.norm(self.orientation), 1.0, atol=1e-3):
+            raise PerceptionError(f"Pose: orientation {self.orientation} is not a unit quaternion")
+
+    @property
+    def rotation(self) -> np.ndarray:
+        """3x3 rotation matrix, child -> parent."""
+        return Rotation.from_quat(self.orientation).as_matrix()
+
+    def apply(self, points: np.ndarray) -> np.ndarray:
+        """Points (..., 3) in the child frame -> parent frame."""
+        return points @ self.rotation.T + np.asarray(self.position)
+
+
+@dataclass(frozen=True)
+class Camera:
+    """A calibrated camera: what is needed to turn its depth into base-frame points."""
+
+    name: str
+    intrinsics: Intrinsics
+    pose: Pose = field(default_factory=Pose)
+
+    @cached_property
+    def rays(self) -> np.ndarray:
+        """Per-pixel ray directions in the base frame, (H, W, 3), scaled so z_optical = 1.
+
+        A base-frame point is ``pose.position + depth[..., None] * rays``;
+        precomputing them makes back-projection three multiply-adds per pixel.
+        """
+        intr = self.intrinsics
+        u, v = np.meshgrid(np.arange(intr.width), np.arange(intr.height))
+        optical = np.stack(
+            [(u - intr.cx) / intr.fx, (v - intr.cy) / intr.fy, np.ones(u.shape)], axis=-1
+        )
+        return (optical @ self.pose.rotation.T).astype(np.float32)
+
+    @cached_property
+    def rays_planar(self) -> np.ndarray:
+        """The same rays as (3, H*W) contiguous float32 rows x, y, z: fast elementwise access."""
+        return np.ascontiguousarray(self.rays.reshape(-1, 3).T)
+
+    def backproject(self, depth_m: np.ndarray) -> np.ndarray:
+        """Depth (H, W) in metres -> points (H, W, 3) in the base frame; NaN where depth is."""
+        intr = self.intrinsics
+        if depth_m.shape != (intr.height, intr.width):
+            raise PerceptionError(
+                f"camera {self.name!r}: depth is {depth_m.shape[1]}x{depth_m.shape[0]}, "
+                f"intrinsics are for {intr.width}x{intr.height}"
+            )
+        position = np.asarray(self.pose.position, dtype=np.float32)
+        return depth_m[..., None] * self.rays + position

@@ -1,0 +1,120 @@
+"""Typed camera-layout and perception config, read from ``config/*.yaml``.
+
+The YAML files use the ``ros__parameters`` layout so that the same file
+configures the ROS nodes (``--params-file``) and the ROS-free code (sim,
+benchmarks, tests) through :func:`load_perception_config`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cliport_ros.perception.camera import Camera, Intrinsics, Pose
+from cliport_ros.perception.workspace import Workspace
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+
+
+@dataclass(frozen=True)
+class CameraConfig:
+    """One camera: its ROS topics and optical-frame pose in the base frame.
+
+    Intrinsics here describe the simulated camera; on a real robot perception
+    takes them from ``camera_info`` and these are ignored.
+    """
+
+    name: str
+    color_topic: str = ""
+    depth_topic: str = ""
+    info_topic: str = ""
+    frame_id: str = ""
+    position: tuple[float, ...] = (0.0, 0.0, 0.0)
+    orientation: tuple[float, ...] = (0.0, 0.0, 0.0, 1.0)
+    width: int = 640
+    height: int = 480
+    fx: float = 450.0
+    fy: float = 450.0
+    cx: float = 320.0
+    cy: float = 240.0
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("CameraConfig: name must not be empty")
+        Pose(tuple(self.position), tuple(self.orientation))  # validates, names the bad field
+
+    @property
+    def pose(self) -> Pose:
+        return Pose(tuple(self.position), tuple(self.orientation))
+
+    @property
+    def intrinsics(self) -> Intrinsics:
+        return Intrinsics(self.width, self.height, self.fx, self.fy, self.cx, self.cy)
+
+    def to_camera(self, intrinsics: Intrinsics | None = None, pose: Pose | None = None) -> Camera:
+        """A :class:`Camera`, with intrinsics (from camera_info) or pose (from tf) overriding config."""
+        return Camera(self.name, intrinsics or self.intrinsics, pose or self.pose)
+
+
+POSE_SOURCES = ("config", "tf")
+
+
+@dataclass(frozen=True)
+class PerceptionConfig:
+    """What perception_node needs: frames, cameras, workspace grid and sync tolerance."""
+
+    base_frame: str = "base_link"
+    cameras: tuple[CameraConfig, ...] = ()
+    workspace: Workspace = field(default_factory=Workspace)
+    sync_slop: float = 0.02
+    pose_source: str = "config"
+    floor_tolerance: float = 0.005
+
+    def __post_init__(self) -> None:
+        if not self.cameras:
+            raise ValueError("PerceptionConfig: cameras must name at least one camera")
+        names = [c.name for c in self.cameras]
+        if len(set(names)) != len(names):
+            raise ValueError(f"PerceptionConfig: camera names must be unique, got {names}")
+        if self.sync_slop <= 0:
+            raise ValueError(f"PerceptionConfig: sync_slop={self.sync_slop} must be > 0")
+        if self.floor_tolerance < 0:
+            raise ValueError(f"PerceptionConfig: floor_tolerance={self.floor_tolerance} must be >= 0")
+        if self.pose_source not in POSE_SOURCES:
+            raise ValueError(f"PerceptionConfig: pose_source={self.pose_source!r} must be one of {POSE_SOURCES}")
+
+
+def _pick(cls: type, values: dict[str, Any]) -> dict[str, Any]:
+    """The entries of ``values`` that are fields of dataclass ``cls``; unknown keys are an error."""
+    known = {f.name for f in fields(cls)}
+    unknown = set(values) - known
+    if unknown:
+        raise ValueError(f"{cls.__name__}: unknown field(s) {sorted(unknown)}; known: {sorted(known)}")
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+
+
+def perception_config_from_params(params: dict[str, Any]) -> PerceptionConfig:
+    """Build from a (nested) ``ros__parameters`` dict."""
+    params = dict(params)
+    names = params.pop("cameras", [])
+    cameras = tuple(CameraConfig(name=n, **_pick(CameraConfig, params.pop(n, {}))) for n in names)
+    workspace = Workspace(**_pick(Workspace, params.pop("workspace", {})))
+    return PerceptionConfig(cameras=cameras, workspace=workspace, **_pick(PerceptionConfig, params))
+
+
+def load_perception_config(path: str | Path) -> PerceptionConfig:
+    """Read a perception YAML (``/**: ros__parameters:`` or ``<node>: ros__parameters:``)."""
+    path = Path(path)
+    if not path.is_file():
+        candidate = CONFIG_DIR / path
+        if not candidate.is_file():
+            raise FileNotFoundError(f"no config file {path} (looked here and in {CONFIG_DIR})")
+        path = candidate
+    doc = yaml.safe_load(path.read_text()) or {}
+    for node_params in doc.values():
+        if isinstance(node_params, dict) and "ros__parameters" in node_params:
+            return perception_config_from_params(node_params["ros__parameters"])
+    raise ValueError(f"{path}: no '<node>: ros__parameters:' section")
