@@ -46,13 +46,38 @@ class CameraPublisher:
             for c in cameras
         }
 
-    def publish(self, views: Sequence[RGBDView], stamp: Time) -> None:
-        """Publish one frame of each view (camera_info first, as drivers do) with ``stamp``."""
+    def messages(self, views: Sequence[RGBDView], stamp: Time) -> dict[str, tuple[CameraInfo, Image, Image]]:
+        """The (camera_info, colour, depth) messages a driver would send for ``views`` at ``stamp``."""
+        out = {}
         for view in views:
             cam = self.cameras[view.camera.name]
-            color_pub, depth_pub, info_pub = self._pubs[cam.name]
             header = Header(stamp=stamp, frame_id=cam.frame_id)
-            info_pub.publish(camera_info_from_intrinsics(view.camera.intrinsics, header))
-            color_pub.publish(array_to_image(view.rgb, "rgb8", header))
             raw_depth = encode_depth(view.depth, self.depth_encoding)
-            depth_pub.publish(array_to_image(raw_depth, self.depth_encoding, header))
+            out[cam.name] = (
+                camera_info_from_intrinsics(view.camera.intrinsics, header),
+                array_to_image(view.rgb, "rgb8", header),
+                array_to_image(raw_depth, self.depth_encoding, header),
+            )
+        return out
+
+    def send(self, messages: dict[str, tuple[CameraInfo, Image, Image]], with_info: bool = True) -> None:
+        """Publish per camera: camera_info first, as drivers do, then colour and depth."""
+        for name, (info, color, depth) in messages.items():
+            color_pub, depth_pub, info_pub = self._pubs[name]
+            if with_info:
+                info_pub.publish(info)
+            color_pub.publish(color)
+            depth_pub.publish(depth)
+
+    def send_infos(self, infos: dict[str, CameraInfo]) -> None:
+        """Publish camera_info alone, e.g. ahead of the first images."""
+        for name, info in infos.items():
+            self._pubs[name][2].publish(info)
+
+    def publish(self, views: Sequence[RGBDView], stamp: Time) -> None:
+        """Publish one frame of each view with ``stamp``."""
+        self.send(self.messages(views, stamp))
+
+    def matched(self) -> bool:
+        """Whether every topic has at least one subscriber (DDS discovery has finished)."""
+        return all(pub.get_subscription_count() > 0 for pubs in self._pubs.values() for pub in pubs)

@@ -14,14 +14,13 @@ from pathlib import Path
 import numpy as np
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
-from rclpy.parameter import Parameter
 
 from cliport_ros.msg import Heightmap as HeightmapMsg
 from cliport_ros.nodes.camera_publisher import CameraPublisher
 from cliport_ros.nodes.conversions import heightmap_from_msg
-from cliport_ros.nodes.perception_node import LATCHED, PerceptionNode
+from cliport_ros.nodes.perception_node import LATCHED, PerceptionNode, parameter_overrides
 from cliport_ros.nodes.ros_env import isolate_dds
-from cliport_ros.perception.config import PerceptionConfig, load_perception_config
+from cliport_ros.perception.config import load_perception_config
 from cliport_ros.perception.synthetic import demo_scene, render
 from cliport_ros.perception.visualize import heightmap_figure, save_rgb
 
@@ -35,25 +34,6 @@ class DemoConfig:
     timeout: float = 30.0
 
 
-def perception_params(config: PerceptionConfig) -> list[Parameter]:
-    """The config as parameter overrides, as ``--params-file`` would give them."""
-    params = [
-        Parameter("base_frame", value=config.base_frame),
-        Parameter("cameras", value=[c.name for c in config.cameras]),
-        Parameter("sync_slop", value=config.sync_slop),
-        Parameter("pose_source", value=config.pose_source),
-        Parameter("floor_tolerance", value=config.floor_tolerance),
-    ]
-    for field in ("x_min", "x_max", "y_min", "y_max", "z_min", "z_max", "pixel_size"):
-        params.append(Parameter(f"workspace.{field}", value=float(getattr(config.workspace, field))))
-    for cam in config.cameras:
-        for key in ("color_topic", "depth_topic", "info_topic", "frame_id"):
-            params.append(Parameter(f"{cam.name}.{key}", value=getattr(cam, key)))
-        params.append(Parameter(f"{cam.name}.position", value=[float(v) for v in cam.position]))
-        params.append(Parameter(f"{cam.name}.orientation", value=[float(v) for v in cam.orientation]))
-    return params
-
-
 def run(cfg: DemoConfig) -> int:
     domain = isolate_dds()
     pconfig = load_perception_config(cfg.config)
@@ -61,7 +41,7 @@ def run(cfg: DemoConfig) -> int:
     views = [render(c.to_camera(), scene) for c in pconfig.cameras]
     received: list[HeightmapMsg] = []
     with rclpy.init(domain_id=domain):
-        perception = PerceptionNode(parameter_overrides=perception_params(pconfig))
+        perception = PerceptionNode(parameter_overrides=parameter_overrides(pconfig))
         cameras_node = rclpy.create_node("demo_cameras")
         publisher = CameraPublisher(cameras_node, pconfig.cameras)
         cameras_node.create_subscription(HeightmapMsg, "heightmap", received.append, LATCHED)

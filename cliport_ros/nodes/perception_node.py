@@ -15,6 +15,7 @@ from functools import partial
 import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
@@ -50,10 +51,11 @@ class PerceptionNode(Node):
             **declare_dataclass(self, PerceptionConfig, skip=("cameras", "workspace")),
         )
         self._tf_buffer = self._make_tf_buffer() if self.config.pose_source == "tf" else None
-        self._info: dict[str, CameraInfo] = {}
+        self.camera_infos: dict[str, CameraInfo] = {}  # latest per camera; intrinsics rarely change
         self._sync = ApproximateSync([(c.name, kind) for c in cameras for kind in ("color", "depth")],
                                      slop=self.config.sync_slop)
         self.dropped_sets = 0
+        self.last_drop_reason = ""
         self.published_sets = 0
 
         for cam in cameras:
@@ -80,7 +82,7 @@ class PerceptionNode(Node):
         return buffer
 
     def _on_info(self, camera: str, msg: CameraInfo) -> None:
-        self._info[camera] = msg
+        self.camera_infos[camera] = msg
 
     def _on_image(self, camera: str, kind: str, msg: Image) -> None:
         matched = self._sync.add((camera, kind), stamp_to_seconds(msg.header.stamp), msg)
@@ -93,6 +95,7 @@ class PerceptionNode(Node):
                      for cam in self.config.cameras]
         except PerceptionError as err:
             self.dropped_sets += 1
+            self.last_drop_reason = str(err)
             self.get_logger().warning(f"dropped a frame set: {err}", throttle_duration_sec=2.0)
             return
         heightmap = fuse(views, self.config.workspace, self.config.floor_tolerance)
@@ -105,7 +108,7 @@ class PerceptionNode(Node):
 
     def _view(self, cam: CameraConfig, color: Image, depth: Image) -> RGBDView:
         """Check one camera's colour/depth/info agree, then decode them into a view."""
-        info = self._info.get(cam.name)
+        info = self.camera_infos.get(cam.name)
         if info is None:
             raise PerceptionError(f"camera {cam.name!r}: no camera_info received on {cam.info_topic}")
         sizes = {"colour": (color.width, color.height), "depth": (depth.width, depth.height),
@@ -126,6 +129,25 @@ class PerceptionNode(Node):
             ) from err
         t, q = tf.transform.translation, tf.transform.rotation
         return Pose((t.x, t.y, t.z), (q.x, q.y, q.z, q.w))
+
+
+def parameter_overrides(config: PerceptionConfig) -> list[Parameter]:
+    """``config`` as parameter overrides: what ``--params-file`` gives the node, for in-process use."""
+    params = [
+        Parameter("base_frame", value=config.base_frame),
+        Parameter("cameras", value=[c.name for c in config.cameras]),
+        Parameter("sync_slop", value=float(config.sync_slop)),
+        Parameter("pose_source", value=config.pose_source),
+        Parameter("floor_tolerance", value=float(config.floor_tolerance)),
+    ]
+    for name in ("x_min", "x_max", "y_min", "y_max", "z_min", "z_max", "pixel_size"):
+        params.append(Parameter(f"workspace.{name}", value=float(getattr(config.workspace, name))))
+    for cam in config.cameras:
+        for key in ("color_topic", "depth_topic", "info_topic", "frame_id"):
+            params.append(Parameter(f"{cam.name}.{key}", value=getattr(cam, key)))
+        params.append(Parameter(f"{cam.name}.position", value=[float(v) for v in cam.position]))
+        params.append(Parameter(f"{cam.name}.orientation", value=[float(v) for v in cam.orientation]))
+    return params
 
 
 def main(args: list[str] | None = None) -> None:

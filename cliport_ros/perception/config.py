@@ -16,7 +16,18 @@ import yaml
 from cliport_ros.perception.camera import Camera, Intrinsics, Pose
 from cliport_ros.perception.workspace import Workspace
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+
+def config_dir() -> Path:
+    """The shipped ``config/``: the source tree's when running from it, else the installed share."""
+    source = Path(__file__).resolve().parents[2] / "config"
+    if source.is_dir():
+        return source
+    try:
+        from ament_index_python.packages import get_package_share_directory
+
+        return Path(get_package_share_directory("cliport_ros")) / "config"
+    except (ImportError, LookupError) as err:
+        raise FileNotFoundError("cannot find cliport_ros's config/ (not in a source tree or ROS install)") from err
 
 
 @dataclass(frozen=True)
@@ -109,9 +120,9 @@ def load_perception_config(path: str | Path) -> PerceptionConfig:
     """Read a perception YAML (``/**: ros__parameters:`` or ``<node>: ros__parameters:``)."""
     path = Path(path)
     if not path.is_file():
-        candidate = CONFIG_DIR / path
+        candidate = config_dir() / path
         if not candidate.is_file():
-            raise FileNotFoundError(f"no config file {path} (looked here and in {CONFIG_DIR})")
+            raise FileNotFoundError(f"no config file {path} (looked here and in {candidate.parent})")
         path = candidate
     doc = yaml.safe_load(path.read_text()) or {}
     for node_params in doc.values():
