@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -197,3 +198,15 @@ def test_perception_node_process_publishes_heightmap_over_dds(ros_context, raven
             proc.kill()
         rig.executor.shutdown()
         rig.peer.destroy_node()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tf2_ros") is not None, reason="tf2_ros is installed here")
+def test_tf_pose_source_without_tf2_is_a_clear_startup_error(ros_context, ravens):
+    from dataclasses import replace
+
+    from rclpy.parameter import Parameter
+
+    params = [p for p in parameter_overrides(replace(ravens)) if p.name != "pose_source"]
+    params.append(Parameter("pose_source", value="tf"))
+    with pytest.raises(RuntimeError, match="tf2_ros"):
+        PerceptionNode(context=ros_context, parameter_overrides=params)
