@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The test command: lint, then the default (not slow) test suite.
 # Extra arguments go to pytest, e.g. tools/test.sh -m slow
-set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 # shellcheck disable=SC1091
-. install/setup.bash
+. install/setup.bash  # (colcon's scripts are not written for `set -u`)
+set -uo pipefail
 ruff check . || exit 1
 python -m pytest "$@"
 rc=$?
