@@ -1,0 +1,55 @@
+"""The action every policy (oracle or learned) outputs and every executor (sim or real) carries out."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+
+def wrap_angle(angle: float) -> float:
+    """Angle in radians wrapped to (-pi, pi]."""
+    wrapped = math.remainder(angle, 2 * math.pi)
+    return math.pi if wrapped == -math.pi else wrapped
+
+
+@dataclass(frozen=True)
+class PickPlace:
+    """Pick at ``pick_xyz`` with the tool turned ``pick_yaw``; place at ``place_xyz`` turned ``place_yaw``.
+
+    Positions are metres in the robot base frame: where the tool tip touches
+    the object (pick) and where that same point of the object should end up
+    (place). Yaws are radians about +z; the object turns by
+    ``place_yaw - pick_yaw`` on the way.
+    """
+
+    pick_xyz: tuple[float, float, float]
+    place_xyz: tuple[float, float, float]
+    pick_yaw: float = 0.0
+    place_yaw: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("pick_xyz", "place_xyz"):
+            value = np.asarray(getattr(self, name), dtype=float)
+            if value.shape != (3,) or not np.isfinite(value).all():
+                raise ValueError(f"PickPlace: {name}={getattr(self, name)} must be 3 finite numbers")
+        for name in ("pick_yaw", "place_yaw"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"PickPlace: {name} must be finite")
+
+    @property
+    def rotation(self) -> float:
+        """Rotation of the object about +z from pick to place, radians in (-pi, pi]."""
+        return wrap_angle(self.place_yaw - self.pick_yaw)
+
+
+def yaw_to_quaternion(yaw: float) -> tuple[float, float, float, float]:
+    """(x, y, z, w) of a rotation by ``yaw`` about +z."""
+    return tuple(float(v) for v in Rotation.from_euler("z", yaw).as_quat())
+
+
+def quaternion_to_yaw(quat: tuple[float, float, float, float]) -> float:
+    """The rotation about +z of (x, y, z, w), for poses that only turn about z."""
+    return float(Rotation.from_quat(quat).as_euler("zyx")[0])

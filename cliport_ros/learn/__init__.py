@@ -1,0 +1,1 @@
+"""Demonstration datasets, training and evaluation (no ROS)."""

@@ -1,0 +1,222 @@
+"""The simulated tabletop: physics, objects, cameras and the arm's motion primitives."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pybullet
+from pybullet_utils.bullet_client import BulletClient
+
+from cliport_ros.execution.actions import PickPlace
+from cliport_ros.perception.config import CameraConfig, PerceptionConfig, load_perception_config
+from cliport_ros.perception.heightmap import Heightmap, RGBDView, fuse
+from cliport_ros.sim.robots import Arm, arm_profile, tool_down_quaternion
+
+log = logging.getLogger(__name__)
+
+NEAR, FAR = 0.01, 10.0  # camera clipping planes, metres
+APPROACH_HEIGHT = 0.15  # tool moves between objects this high above the pick/place point
+DESCEND_STEP = 0.004  # metres per IK target while feeling for contact
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """Simulator settings."""
+
+    arm: str = "ur5"
+    cameras: str = "cameras_ravens.yaml"
+    physics_hz: int = 480
+    depth_noise: float = 0.0  # std of Gaussian depth noise, metres
+
+    def __post_init__(self) -> None:
+        arm_profile(self.arm)
+        if self.physics_hz < 60:
+            raise ValueError(f"SimConfig: physics_hz={self.physics_hz} must be >= 60")
+        if self.depth_noise < 0:
+            raise ValueError(f"SimConfig: depth_noise={self.depth_noise} must be >= 0")
+
+
+class TabletopSim:
+    """One PyBullet world: a table, one arm at the origin, objects, and the configured cameras."""
+
+    def __init__(self, config: SimConfig | None = None) -> None:
+        self.config = config or SimConfig()
+        self.perception: PerceptionConfig = load_perception_config(self.config.cameras)
+        self.bullet = BulletClient(connection_mode=pybullet.DIRECT)
+        self.objects: list[int] = []
+        self.graspable: set[int] = set()
+        self.arm: Arm
+        self._noise = np.random.default_rng(0)
+        self.reset()
+
+    @property
+    def dt(self) -> float:
+        return 1.0 / self.config.physics_hz
+
+    def close(self) -> None:
+        self.bullet.disconnect()
+
+    def reset(self, noise_seed: int = 0) -> None:
+        """An empty table and the arm at home."""
+        b = self.bullet
+        b.resetSimulation()
+        b.setGravity(0, 0, -9.81)
+        b.setTimeStep(self.dt)
+        b.setPhysicsEngineParameter(numSolverIterations=50)
+        table = b.createCollisionShape(b.GEOM_BOX, halfExtents=[1.0, 1.0, 0.05])
+        table_visual = b.createVisualShape(b.GEOM_BOX, halfExtents=[1.0, 1.0, 0.05], rgbaColor=[0.28, 0.28, 0.3, 1])
+        self.table = b.createMultiBody(0, table, table_visual, basePosition=[0.5, 0, -0.05])
+        b.changeDynamics(self.table, -1, lateralFriction=0.6)
+        self.arm = Arm(b, arm_profile(self.config.arm))
+        self.objects = []
+        self.graspable = set()
+        self._noise = np.random.default_rng(noise_seed)
+
+    # -- objects ----------------------------------------------------------------------------------
+    def add_box(self, size: Sequence[float], xyz: Sequence[float], yaw: float, rgb: Sequence[float],
+                mass: float = 0.05, graspable: bool = True) -> int:
+        """A box of full ``size`` (m) centred at ``xyz``, turned ``yaw`` about z; mass 0 makes it fixed."""
+        b = self.bullet
+        half = [s / 2 for s in size]
+        shape = b.createCollisionShape(b.GEOM_BOX, halfExtents=half)
+        visual = b.createVisualShape(b.GEOM_BOX, halfExtents=half, rgbaColor=[*rgb, 1])
+        body = b.createMultiBody(mass, shape, visual, basePosition=list(xyz),
+                                 baseOrientation=b.getQuaternionFromEuler([0, 0, yaw]))
+        b.changeDynamics(body, -1, lateralFriction=0.6, spinningFriction=0.001, rollingFriction=0.0001)
+        return self._register(body, graspable)
+
+    def add_bowl(self, xyz: Sequence[float], rgb: Sequence[float], diameter: float = 0.12,
+                 height: float = 0.03, walls: int = 12) -> int:
+        """A fixed round bowl: a thin floor and ``walls`` boxes around its rim."""
+        if walls + 1 > 16:  # PyBullet's compound-shape limit; more crashes the process
+            raise ValueError(f"a bowl can have at most 15 walls, got {walls}")
+        b = self.bullet
+        radius = diameter / 2
+        thickness = 0.006
+        wall_width = 2 * math.pi * radius / walls * 1.1
+        # A round floor (cylinder) and box walls; every shape needs every argument in the array calls.
+        types = [b.GEOM_CYLINDER]
+        extents, radii, lengths = [[0, 0, 0]], [radius - thickness], [0.005]
+        positions, orientations = [[0, 0, 0.0025]], [[0, 0, 0, 1]]
+        for k in range(walls):
+            angle = 2 * math.pi * k / walls
+            types.append(b.GEOM_BOX)
+            extents.append([thickness / 2, wall_width / 2, height / 2])
+            radii.append(0.0)
+            lengths.append(0.0)
+            r = radius - thickness / 2
+            positions.append([r * math.cos(angle), r * math.sin(angle), height / 2])
+            orientations.append(b.getQuaternionFromEuler([0, 0, angle]))
+        shape = b.createCollisionShapeArray(types, radii=radii, halfExtents=extents, lengths=lengths,
+                                            collisionFramePositions=positions,
+                                            collisionFrameOrientations=orientations)
+        visual = b.createVisualShapeArray(types, radii=radii, halfExtents=extents, lengths=lengths,
+                                          visualFramePositions=positions, visualFrameOrientations=orientations)
+        body = b.createMultiBody(0, shape, visual, basePosition=list(xyz))
+        b.changeVisualShape(body, -1, rgbaColor=[*rgb, 1])
+        return self._register(body, graspable=False)
+
+    def _register(self, body: int, graspable: bool) -> int:
+        self.objects.append(body)
+        if graspable:
+            self.graspable.add(body)
+        return body
+
+    def pose(self, body: int) -> tuple[np.ndarray, float]:
+        """Position (m) and yaw (rad) of a body."""
+        pos, orn = self.bullet.getBasePositionAndOrientation(body)
+        return np.array(pos), float(self.bullet.getEulerFromQuaternion(orn)[2])
+
+    def settle(self, seconds: float = 0.5) -> None:
+        for _ in range(int(seconds * self.config.physics_hz)):
+            self.bullet.stepSimulation()
+
+    # -- cameras ----------------------------------------------------------------------------------
+    def render(self, camera: CameraConfig) -> RGBDView:
+        """Render one camera: rgb uint8 and optical depth in metres (NaN beyond the far plane)."""
+        if abs(camera.cx - camera.width / 2) > 0.5 or abs(camera.cy - camera.height / 2) > 0.5:
+            raise ValueError(f"camera {camera.name!r}: the simulator renders only centred principal points")
+        b = self.bullet
+        rot = camera.pose.rotation
+        eye = np.asarray(camera.position)
+        view = b.computeViewMatrix(eye.tolist(), (eye + rot[:, 2]).tolist(), (-rot[:, 1]).tolist())
+        fov_y = math.degrees(2 * math.atan(camera.height / 2 / camera.fy))
+        proj = b.computeProjectionMatrixFOV(fov_y, camera.width / camera.height, NEAR, FAR)
+        _, _, rgba, zbuffer, _ = b.getCameraImage(
+            camera.width, camera.height, view, proj, shadow=1,
+            flags=b.ER_NO_SEGMENTATION_MASK, renderer=b.ER_TINY_RENDERER,
+        )
+        rgb = np.asarray(rgba, dtype=np.uint8).reshape(camera.height, camera.width, 4)[..., :3].copy()
+        zbuffer = np.asarray(zbuffer, dtype=np.float32).reshape(camera.height, camera.width)
+        depth = (FAR * NEAR / (FAR - (FAR - NEAR) * zbuffer)).astype(np.float32)
+        if self.config.depth_noise > 0:
+            depth += self._noise.normal(0, self.config.depth_noise, depth.shape).astype(np.float32)
+        depth[depth >= FAR * 0.999] = np.nan
+        return RGBDView(camera.to_camera(), rgb, depth)
+
+    def observe(self) -> list[RGBDView]:
+        return [self.render(c) for c in self.perception.cameras]
+
+    def heightmap(self, views: Sequence[RGBDView] | None = None) -> Heightmap:
+        views = self.observe() if views is None else views
+        return fuse(views, self.perception.workspace, self.perception.floor_tolerance)
+
+    # -- motion -----------------------------------------------------------------------------------
+    def move_joints(self, target: Sequence[float], timeout: float = 5.0) -> bool:
+        """Drive the joints to ``target`` at the arm's speed limit; False on timeout."""
+        target = np.asarray(target, dtype=float)
+        step = self.arm.profile.max_joint_speed * self.dt
+        for _ in range(int(timeout * self.config.physics_hz)):
+            current = self.arm.joint_positions()
+            error = target - current
+            if np.abs(error).max() < 1e-2:
+                return True
+            norm = np.linalg.norm(error)
+            self.arm.command(current + error * min(1.0, step / norm))
+            self.bullet.stepSimulation()
+        log.debug("move_joints timed out, error %s", target - self.arm.joint_positions())
+        return False
+
+    def move_tool(self, xyz: Sequence[float], yaw: float, timeout: float = 5.0) -> bool:
+        return self.move_joints(self.arm.ik(xyz, tool_down_quaternion(yaw)), timeout)
+
+    def _descend_until_contact(self, xyz: np.ndarray, yaw: float, floor: float) -> bool:
+        """Lower the tool from ``xyz`` until it (or what it holds) touches something, or reaches ``floor``."""
+        target = xyz.copy()
+        while not self.arm.contacts():
+            if target[2] <= floor:
+                return False
+            target[2] -= DESCEND_STEP
+            if not self.move_tool(target, yaw, timeout=1.0):
+                return False
+        return True
+
+    def go_home(self) -> bool:
+        return self.move_joints(self.arm.profile.home)
+
+    def execute(self, action: PickPlace) -> bool:
+        """Suction pick-and-place as the Ravens primitive does it; True when the object was placed."""
+        pick = np.asarray(action.pick_xyz, dtype=float)
+        place = np.asarray(action.place_xyz, dtype=float)
+        above_pick = [*pick, 0, 0, APPROACH_HEIGHT]
+        ok = self.move_tool(above_pick, action.pick_yaw)
+        ok = ok and self._descend_until_contact(above_pick, action.pick_yaw, floor=pick[2] - 0.03)
+        if not ok or not self.arm.suction_on(self.graspable):
+            self.arm.suction_off()
+            self.move_tool(above_pick, action.pick_yaw)
+            self.go_home()
+            return False
+        held = self.arm.held
+        lifted = self.move_tool(above_pick, action.pick_yaw)
+        above_place = [*place, 0, 0, APPROACH_HEIGHT]
+        moved = lifted and self.move_tool(above_place, action.place_yaw)
+        touched = moved and self._descend_until_contact(above_place, action.place_yaw, floor=place[2] - 0.03)
+        self.arm.suction_off()
+        self.move_tool(above_place, action.place_yaw)
+        self.go_home()
+        self.settle(0.2)
+        return bool(held is not None and touched)

@@ -1,0 +1,114 @@
+"""The PyBullet tabletop: scene, cameras, motion, tasks and their oracles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cliport_ros.execution.actions import PickPlace
+from cliport_ros.perception.config import load_perception_config
+from cliport_ros.sim.env import Environment
+from cliport_ros.sim.scene import SimConfig, TabletopSim
+from cliport_ros.sim.tasks import TASKS, make_task
+from cliport_ros.sim.tasks.base import seeds_for, split_of_seed
+
+FAST_SEEDS = 3  # per task in the default suite; `-m slow` runs 50
+
+
+@pytest.fixture(scope="module")
+def sim():
+    sim = TabletopSim()
+    yield sim
+    sim.close()
+
+
+def test_cameras_come_from_the_shared_config(sim):
+    assert sim.perception == load_perception_config("cameras_ravens.yaml")
+
+
+def test_rendered_block_is_measured_by_the_perception_pipeline(sim):
+    sim.reset()
+    sim.add_box((0.04, 0.04, 0.04), (0.5, 0.1, 0.02), 0.0, (1, 0, 0))
+    sim.settle(0.2)
+    heightmap = sim.heightmap()
+    row, col = heightmap.workspace.xyz_to_pix([0.5, 0.1, 0.0])
+    assert heightmap.height[row, col] == pytest.approx(0.04, abs=0.003)
+    assert heightmap.color[row, col, 0] > 150 and heightmap.color[row, col, 1] < 80
+    assert heightmap.height[20, 20] == pytest.approx(0.0, abs=0.003)
+
+
+def test_suction_pick_and_place_moves_a_block(sim):
+    sim.reset()
+    block = sim.add_box((0.04, 0.04, 0.04), (0.4, -0.2, 0.02), 0.3, (0, 0, 1))
+    sim.settle(0.2)
+    assert sim.execute(PickPlace((0.4, -0.2, 0.04), (0.6, 0.25, 0.04), 0.3, 0.3 + np.pi / 4))
+    pos, yaw = sim.pose(block)
+    assert np.linalg.norm(pos[:2] - [0.6, 0.25]) < 0.01
+    assert abs(np.remainder(yaw - (0.3 + np.pi / 4) + np.pi / 4, np.pi / 2) - np.pi / 4) < 0.1
+
+
+def test_pick_with_nothing_there_reports_failure_and_moves_nothing(sim):
+    sim.reset()
+    block = sim.add_box((0.04, 0.04, 0.04), (0.4, -0.2, 0.02), 0.0, (0, 0, 1))
+    sim.settle(0.2)
+    before, _ = sim.pose(block)
+    assert not sim.execute(PickPlace((0.6, 0.3, 0.04), (0.5, 0.0, 0.04)))
+    assert np.allclose(sim.pose(block)[0], before, atol=1e-3)
+
+
+def test_seed_splits_never_overlap():
+    train = set(s for s, _ in zip(seeds_for("train"), range(200), strict=False))
+    val = set(s for s, _ in zip(seeds_for("val"), range(200), strict=False))
+    test = set(s for s, _ in zip(seeds_for("test"), range(200), strict=False))
+    assert not (train & val) and not (train & test) and not (val & test)
+    assert all(split_of_seed(s) == "train" for s in train) and all(split_of_seed(s) == "test" for s in test)
+    with pytest.raises(ValueError, match="non-negative"):
+        split_of_seed(-1)
+
+
+def test_unknown_task_lists_the_known_ones():
+    with pytest.raises(ValueError) as err:
+        make_task("put-block-in-box")
+    assert all(name in str(err.value) for name in TASKS)
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_same_seed_gives_the_same_scene(name, sim):
+    env = Environment(name, sim=sim)
+    first = env.reset(10001)
+    poses = [sim.pose(b)[0] for b in sim.objects]
+    again = env.reset(10001)
+    assert first.language == again.language
+    assert np.allclose(poses, [sim.pose(b)[0] for b in sim.objects], atol=1e-6)
+    assert np.array_equal(first.heightmap.color, again.heightmap.color)
+    other = env.reset(10003)
+    assert other.language != first.language or not np.array_equal(other.heightmap.color, first.heightmap.color)
+
+
+def _oracle_success(name: str, sim, n: int) -> list[int]:
+    env = Environment(name, sim=sim)
+    failures = []
+    for _, seed in zip(range(n), seeds_for("test"), strict=False):
+        env.reset(seed)
+        if env.run_oracle() <= 0.99:
+            failures.append(seed)
+    return failures
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_oracle_solves_the_task(name, sim):
+    assert _oracle_success(name, sim, FAST_SEEDS) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_oracle_succeeds_on_99_percent_of_50_seeds(name, sim):
+    failures = _oracle_success(name, sim, 50)
+    assert len(failures) <= 0, f"oracle failed on seeds {failures}"
+
+
+def test_sim_config_is_checked():
+    with pytest.raises(ValueError, match="unknown arm"):
+        SimConfig(arm="kuka")
+    with pytest.raises(ValueError, match="physics_hz"):
+        SimConfig(physics_hz=10)
