@@ -202,7 +202,7 @@ class TabletopSim:
         """Suction pick-and-place as the Ravens primitive does it; True when the object was placed."""
         pick = np.asarray(action.pick_xyz, dtype=float)
         place = np.asarray(action.place_xyz, dtype=float)
-        above_pick = [*pick, 0, 0, APPROACH_HEIGHT]
+        above_pick = pick + np.array([0.0, 0.0, APPROACH_HEIGHT])
         ok = self.move_tool(above_pick, action.pick_yaw)
         ok = ok and self._descend_until_contact(above_pick, action.pick_yaw, floor=pick[2] - 0.03)
         if not ok or not self.arm.suction_on(self.graspable):
@@ -212,7 +212,7 @@ class TabletopSim:
             return False
         held = self.arm.held
         lifted = self.move_tool(above_pick, action.pick_yaw)
-        above_place = [*place, 0, 0, APPROACH_HEIGHT]
+        above_place = place + np.array([0.0, 0.0, APPROACH_HEIGHT])
         moved = lifted and self.move_tool(above_place, action.place_yaw)
         touched = moved and self._descend_until_contact(above_place, action.place_yaw, floor=place[2] - 0.03)
         self.arm.suction_off()

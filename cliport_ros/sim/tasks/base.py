@@ -165,8 +165,8 @@ class Task:
             k = min(free, key=lambda i: np.linalg.norm(np.asarray(goal.targets[i][0])[:2] - pos[:2]))
             target_xyz, target_yaw = goal.targets[k]
             place_yaw = yaw if goal.yaw_tolerance is None else yaw + self.turn(yaw, target_yaw, goal.yaw_symmetry)
-            place = [*np.asarray(target_xyz, dtype=float), 0, 0, top - pos[2]]
-            return PickPlace((*tuple(pos[:2]), top), tuple(place), pick_yaw=yaw, place_yaw=place_yaw)
+            place = np.asarray(target_xyz, dtype=float) + np.array([0.0, 0.0, top - pos[2]])
+            return PickPlace((float(pos[0]), float(pos[1]), top), tuple(place), pick_yaw=yaw, place_yaw=place_yaw)
         return None
 
     @staticmethod
