@@ -45,7 +45,7 @@ class Environment:
         self.task.reset(self.sim, seed)
         self.seed = seed
         self.steps = 0
-        self.total_reward = self.task.reward(self.sim)
+        self.total_reward = self.task.update(self.sim)
         return self.observe()
 
     def observe(self) -> Observation:
@@ -60,7 +60,7 @@ class Environment:
             raise RuntimeError("call reset(seed) before step()")
         executed = self.sim.execute(action)
         self.steps += 1
-        total = self.task.reward(self.sim)
+        total = self.task.update(self.sim)
         gained, self.total_reward = total - self.total_reward, total
         done = self.task.done(self.sim) or self.steps >= self.task.max_steps
         return StepResult(self.observe(), gained, total, done, executed)
@@ -73,5 +73,6 @@ class Environment:
                 break
             self.sim.execute(action)
             self.steps += 1
+            self.task.update(self.sim)
         self.total_reward = self.task.reward(self.sim)
         return self.total_reward

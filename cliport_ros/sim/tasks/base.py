@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -62,8 +62,9 @@ class Goal:
     """Objects that must each rest on a distinct target; worth ``weight`` of the episode's reward.
 
     A target is (xyz, yaw). An object counts when its position is within
-    ``tolerance`` metres of a free target (and, if ``yaw_tolerance`` is set,
-    its yaw within that many radians modulo ``yaw_symmetry``).
+    ``tolerance`` metres of a free target — in 3-D when ``check_z`` (stacks,
+    pegs), else in the table plane (bowls) — and, if ``yaw_tolerance`` is set,
+    its yaw within that many radians modulo ``yaw_symmetry``.
     """
 
     objects: Sequence[int]
@@ -73,7 +74,7 @@ class Goal:
     tolerance: float = 0.01
     yaw_tolerance: float | None = None
     yaw_symmetry: float = 2 * math.pi
-    placed: list[int] = field(default_factory=list)
+    check_z: bool = False
 
     def matches(self, sim: TabletopSim) -> list[tuple[int, int]]:
         """Greedy (object, target index) pairs currently satisfied, each target used once."""
@@ -82,7 +83,8 @@ class Goal:
         for obj in self.objects:
             pos, yaw = sim.pose(obj)
             for k, (target_xyz, target_yaw) in enumerate(self.targets):
-                if k in used or np.linalg.norm(pos[:2] - np.asarray(target_xyz)[:2]) > self.tolerance:
+                axes = 3 if self.check_z else 2
+                if k in used or np.linalg.norm(pos[:axes] - np.asarray(target_xyz)[:axes]) > self.tolerance:
                     continue
                 if self.yaw_tolerance is not None:
                     diff = abs(math.remainder(yaw - target_yaw, self.yaw_symmetry))
@@ -106,6 +108,7 @@ class Task:
 
     def __init__(self) -> None:
         self.goals: list[Goal] = []
+        self.completed = 0  # sub-goals banked, for sequential tasks
         self.max_steps = 1
         self.split = "train"
 
@@ -118,23 +121,38 @@ class Task:
     def reset(self, sim: TabletopSim, seed: int) -> None:
         self.split = split_of_seed(seed)
         self.goals = []
+        self.completed = 0
         sim.reset(noise_seed=seed)
         self.build(sim, np.random.default_rng(seed))
         if not self.goals or not math.isclose(sum(g.weight for g in self.goals), 1.0):
             raise TaskError(f"{self.name}: goal weights must sum to 1")
         sim.settle(0.3)
 
+    def update(self, sim: TabletopSim) -> float:
+        """Record sub-goals met since the last call; return the reward. Call after every step.
+
+        Sequential tasks bank each sub-goal once it is met, in order, as the
+        reference does: a later move that disturbs an earlier sub-goal (as
+        towers of Hanoi must) does not take its reward back.
+        """
+        if self.sequential:
+            while self.completed < len(self.goals) and self.goals[self.completed].progress(sim) >= 1.0:
+                self.completed += 1
+        return self.reward(sim)
+
     def reward(self, sim: TabletopSim) -> float:
         """Summed partial reward in [0, 1], as the reference scores it."""
-        total = 0.0
-        for goal in self.goals:
-            progress = goal.progress(sim)
-            total += goal.weight * progress
-            if self.sequential and progress < 1.0:
-                break
-        return total
+        if not self.sequential:
+            return sum(goal.weight * goal.progress(sim) for goal in self.goals)
+        banked = sum(goal.weight for goal in self.goals[: self.completed])
+        if self.completed < len(self.goals):
+            current = self.goals[self.completed]
+            banked += current.weight * current.progress(sim)
+        return banked
 
     def current_goal(self, sim: TabletopSim) -> Goal | None:
+        if self.sequential:
+            return self.goals[self.completed] if self.completed < len(self.goals) else None
         for goal in self.goals:
             if goal.progress(sim) < 1.0:
                 return goal

@@ -1,0 +1,170 @@
+"""sim_node: the PyBullet tabletop, on the wire like a real arm with RGB-D cameras.
+
+Publishes each camera's colour/depth/camera_info (as realsense-ros would) and
+``/joint_states``; follows ``trajectory_msgs/JointTrajectory`` on
+``/<controller>/joint_trajectory`` (as a ros2_control joint trajectory
+controller would); switches suction with the ``gripper/set`` service
+(std_srvs/SetBool, success = something is held); and serves ``sim/reset``
+(ResetTask) and ``sim/status`` (TaskStatus).
+
+Everything runs on one thread: PyBullet's client is not thread-safe, so
+physics, rendering and service callbacks must not interleave. Physics
+advances on a timer in real time (or ``real_time_factor`` times faster);
+while the cameras render, simulated time simply waits.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from sensor_msgs.msg import JointState
+from std_srvs.srv import SetBool
+from trajectory_msgs.msg import JointTrajectory as JointTrajectoryMsg
+
+from cliport_ros.execution.trajectory import JointTrajectory
+from cliport_ros.nodes.camera_publisher import CameraPublisher
+from cliport_ros.sim.scene import SimConfig, TabletopSim
+from cliport_ros.sim.tasks import make_task
+from cliport_ros.sim.tasks.base import TaskError
+from cliport_ros.srv import ResetTask, TaskStatus
+
+DEFAULT_CONTROLLERS = {"ur5": "scaled_joint_trajectory_controller", "franka": "fr3_arm_controller"}
+
+
+def trajectory_from_msg(msg: JointTrajectoryMsg) -> JointTrajectory:
+    times = [p.time_from_start.sec + p.time_from_start.nanosec * 1e-9 for p in msg.points]
+    return JointTrajectory(tuple(msg.joint_names), np.array(times), np.array([list(p.positions) for p in msg.points]))
+
+
+class SimNode(Node):
+    def __init__(self, **kwargs) -> None:
+        super().__init__("sim_node", **kwargs)
+        arm = self.declare_parameter("arm", "ur5").value
+        cameras = self.declare_parameter("camera_config", "cameras_ravens.yaml").value
+        default_controller = DEFAULT_CONTROLLERS.get(arm, "joint_trajectory_controller")
+        controller = self.declare_parameter("controller", default_controller).value
+        self.camera_period = 1.0 / self.declare_parameter("camera_rate", 1.0).value
+        self.real_time_factor = self.declare_parameter("real_time_factor", 1.0).value
+        joint_state_rate = self.declare_parameter("joint_state_rate", 50.0).value
+
+        self.sim = TabletopSim(SimConfig(arm=arm, cameras=cameras))
+        self.task = None
+        self.seed = -1
+        self._trajectory: JointTrajectory | None = None
+        self._trajectory_start = (0.0, np.zeros(0))  # (sim time, joint positions)
+        self.sim_time = 0.0
+        self._last_wall = time.monotonic()
+        self._last_render = -np.inf
+
+        self.cameras = CameraPublisher(self, self.sim.perception.cameras)
+        self.joint_pub = self.create_publisher(JointState, "joint_states", 10)
+        self.create_subscription(JointTrajectoryMsg, f"{controller}/joint_trajectory", self._on_trajectory, 10)
+        self.create_service(SetBool, "gripper/set", self._on_gripper)
+        self.create_service(ResetTask, "sim/reset", self._on_reset)
+        self.create_service(TaskStatus, "sim/status", self._on_status)
+        self.create_timer(1.0 / joint_state_rate, self._tick)
+        self.get_logger().info(
+            f"simulating a {arm} with cameras {[c.name for c in self.sim.perception.cameras]}; "
+            f"trajectories on {controller}/joint_trajectory"
+        )
+
+    # -- the physics loop -------------------------------------------------------------------------------
+    def _tick(self) -> None:
+        now = time.monotonic()
+        wall_dt, self._last_wall = min(now - self._last_wall, 0.1), now  # after a render, do not leap ahead
+        for _ in range(max(1, round(wall_dt * self.real_time_factor * self.sim.config.physics_hz))):
+            self._follow_trajectory()
+            self.sim.bullet.stepSimulation()
+            self.sim_time += self.sim.dt
+        self._publish_joint_states()
+        if self.task is not None:
+            self.task.update(self.sim)  # bank sub-goals as they are met
+        if now - self._last_render >= self.camera_period:
+            self.publish_cameras()
+
+    def _follow_trajectory(self) -> None:
+        if self._trajectory is None:
+            return
+        started, start_q = self._trajectory_start
+        elapsed = self.sim_time - started
+        self.sim.arm.command(self._trajectory.sample(elapsed, start_q))
+        if elapsed > self._trajectory.duration:
+            self._trajectory = None  # keep commanding the last point (the motors hold it)
+
+    def _publish_joint_states(self) -> None:
+        states = self.sim.bullet.getJointStates(self.sim.arm.body, self.sim.arm.joints)
+        msg = JointState(name=list(self.sim.arm.joint_names))
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.position = [float(s[0]) for s in states]
+        msg.velocity = [float(s[1]) for s in states]
+        msg.effort = [float(s[3]) for s in states]
+        self.joint_pub.publish(msg)
+
+    def publish_cameras(self) -> None:
+        self._last_render = time.monotonic()
+        self.cameras.publish(self.sim.observe(), self.get_clock().now().to_msg())
+
+    # -- callbacks ----------------------------------------------------------------------------------------
+    def _on_trajectory(self, msg: JointTrajectoryMsg) -> None:
+        try:
+            trajectory = trajectory_from_msg(msg).reordered(self.sim.arm.joint_names)
+        except ValueError as err:
+            self.get_logger().error(f"rejected joint trajectory: {err}")
+            return
+        self._trajectory = trajectory
+        self._trajectory_start = (self.sim_time, self.sim.arm.joint_positions())
+
+    def _on_gripper(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
+        if request.data:
+            response.success = self.sim.arm.suction_on(self.sim.graspable)
+            response.message = "holding an object" if response.success else "suction on, but touching nothing"
+        else:
+            self.sim.arm.suction_off()
+            response.success, response.message = True, "released"
+        return response
+
+    def _on_reset(self, request: ResetTask.Request, response: ResetTask.Response) -> ResetTask.Response:
+        try:
+            task = make_task(request.task)
+            task.reset(self.sim, int(request.seed))
+        except (ValueError, TaskError) as err:
+            response.success, response.message = False, str(err)
+            return response
+        self.task, self.seed = task, int(request.seed)
+        self._trajectory = None
+        self.sim.arm.command(self.sim.arm.joint_positions())
+        response.success = True
+        response.instruction = task.language(self.sim)
+        response.message = f"{request.task} seed {request.seed}: {len(self.sim.objects)} objects"
+        self.publish_cameras()
+        return response
+
+    def _on_status(self, request: TaskStatus.Request, response: TaskStatus.Response) -> TaskStatus.Response:
+        response.holding = self.sim.arm.held is not None
+        if self.task is None:
+            return response
+        response.task, response.seed = self.task.name, self.seed
+        response.instruction = self.task.language(self.sim)
+        response.reward = float(self.task.reward(self.sim))
+        response.done = self.task.done(self.sim)
+        return response
+
+    def destroy_node(self) -> None:
+        self.sim.close()
+        super().destroy_node()
+
+
+def main(args: list[str] | None = None) -> None:
+    try:
+        with rclpy.init(args=args):
+            rclpy.spin(SimNode())
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+
+
+if __name__ == "__main__":
+    main()
