@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 NEAR, FAR = 0.01, 10.0  # camera clipping planes, metres
 APPROACH_HEIGHT = 0.15  # tool moves between objects this high above the pick/place point
-DESCEND_STEP = 0.004  # metres per IK target while feeling for contact
+DESCEND_STEP = 0.02  # metres per straight segment while feeling for contact
 
 
 @dataclass(frozen=True)
@@ -166,8 +166,12 @@ class TabletopSim:
         return fuse(views, self.perception.workspace, self.perception.floor_tolerance)
 
     # -- motion -----------------------------------------------------------------------------------
-    def move_joints(self, target: Sequence[float], timeout: float = 5.0) -> bool:
-        """Drive the joints to ``target`` at the arm's speed limit; False on timeout."""
+    def move_joints(self, target: Sequence[float], timeout: float = 5.0, stop_on_contact: bool = False) -> bool:
+        """Drive the joints to ``target`` at the arm's speed limit; False on timeout.
+
+        With ``stop_on_contact`` the motion ends early (True) as soon as the
+        tool or what it holds touches something.
+        """
         target = np.asarray(target, dtype=float)
         step = self.arm.profile.max_joint_speed * self.dt
         for _ in range(int(timeout * self.config.physics_hz)):
@@ -175,23 +179,30 @@ class TabletopSim:
             error = target - current
             if np.abs(error).max() < 1e-2:
                 return True
+            if stop_on_contact and self.arm.contacts():
+                self.arm.command(current)
+                return True
             norm = np.linalg.norm(error)
             self.arm.command(current + error * min(1.0, step / norm))
             self.bullet.stepSimulation()
         log.debug("move_joints timed out, error %s", target - self.arm.joint_positions())
         return False
 
-    def move_tool(self, xyz: Sequence[float], yaw: float, timeout: float = 5.0) -> bool:
-        return self.move_joints(self.arm.ik(xyz, tool_down_quaternion(yaw)), timeout)
+    def move_tool(self, xyz: Sequence[float], yaw: float, timeout: float = 5.0, stop_on_contact: bool = False) -> bool:
+        return self.move_joints(self.arm.ik(xyz, tool_down_quaternion(yaw)), timeout, stop_on_contact)
 
     def _descend_until_contact(self, xyz: np.ndarray, yaw: float, floor: float) -> bool:
-        """Lower the tool from ``xyz`` until it (or what it holds) touches something, or reaches ``floor``."""
+        """Lower the tool from ``xyz`` until it (or what it holds) touches something, or reaches ``floor``.
+
+        Short straight segments (each solved by IK) keep the path vertical;
+        each stops the moment contact is made.
+        """
         target = xyz.copy()
         while not self.arm.contacts():
             if target[2] <= floor:
                 return False
-            target[2] -= DESCEND_STEP
-            if not self.move_tool(target, yaw, timeout=1.0):
+            target[2] = max(target[2] - DESCEND_STEP, floor)
+            if not self.move_tool(target, yaw, timeout=2.0, stop_on_contact=True):
                 return False
         return True
 
