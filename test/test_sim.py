@@ -107,6 +107,39 @@ def test_oracle_succeeds_on_99_percent_of_50_seeds(name, sim):
     assert len(failures) <= 0, f"oracle failed on seeds {failures}"
 
 
+FRANKA_TASKS = ["put-block-in-bowl-seen-colors", "put-block-in-bowl-unseen-colors"]
+
+
+@pytest.fixture(scope="module")
+def franka():
+    sim = TabletopSim(SimConfig(arm="franka"))
+    yield sim
+    sim.close()
+
+
+@pytest.mark.parametrize("name", FRANKA_TASKS)
+def test_franka_gripper_oracle_solves_the_task(name, franka):
+    assert _oracle_success(name, franka, FAST_SEEDS) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", FRANKA_TASKS)
+def test_franka_oracle_succeeds_on_99_percent_of_50_seeds(name, franka):
+    failures = _oracle_success(name, franka, 50)
+    assert len(failures) <= 0, f"oracle failed on seeds {failures}"
+
+
+def test_franka_fingers_must_close_on_the_block_to_hold_it(franka):
+    franka.reset()
+    block = franka.add_box((0.04, 0.04, 0.04), (0.5, 0.0, 0.02), 0.0, (0, 1, 0))
+    franka.settle(0.2)
+    # Fingers closing beside the block (not around it) hold nothing, and the block stays put.
+    assert not franka.execute(PickPlace((0.5, 0.09, 0.04), (0.4, 0.2, 0.04)))
+    assert np.allclose(franka.pose(block)[0], (0.5, 0.0, 0.02), atol=2e-3)
+    assert franka.execute(PickPlace((0.5, 0.0, 0.04), (0.4, 0.2, 0.04)))
+    assert np.linalg.norm(franka.pose(block)[0][:2] - (0.4, 0.2)) < 0.01
+
+
 def test_sim_config_is_checked():
     with pytest.raises(ValueError, match="unknown arm"):
         SimConfig(arm="kuka")

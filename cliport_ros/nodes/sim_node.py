@@ -120,10 +120,10 @@ class SimNode(Node):
 
     def _on_gripper(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
         if request.data:
-            response.success = self.sim.arm.suction_on(self.sim.graspable)
-            response.message = "holding an object" if response.success else "suction on, but touching nothing"
+            response.success = self.sim.grip()
+            response.message = "holding an object" if response.success else "gripping, but holding nothing"
         else:
-            self.sim.arm.suction_off()
+            self.sim.release()
             response.success, response.message = True, "released"
         return response
 

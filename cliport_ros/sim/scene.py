@@ -209,25 +209,43 @@ class TabletopSim:
     def go_home(self) -> bool:
         return self.move_joints(self.arm.profile.home)
 
+    def grip(self) -> bool:
+        """Switch suction on, or close the fingers; True when an object is held."""
+        if self.arm.fingers:
+            self.arm.close_fingers()
+            self.settle(0.3)
+        return self.arm.attach(self.graspable)
+
+    def release(self) -> None:
+        self.arm.detach()
+        if self.arm.fingers:
+            self.settle(0.2)
+
     def execute(self, action: PickPlace) -> bool:
-        """Suction pick-and-place as the Ravens primitive does it; True when the object was placed."""
+        """Pick-and-place as the Ravens primitive does it; True when an object was carried and set down.
+
+        Suction feels down for the object's top; fingers go ``grasp_depth``
+        below it (stopping early if they land on something) and close.
+        """
         pick = np.asarray(action.pick_xyz, dtype=float)
         place = np.asarray(action.place_xyz, dtype=float)
-        above_pick = pick + np.array([0.0, 0.0, APPROACH_HEIGHT])
-        ok = self.move_tool(above_pick, action.pick_yaw)
-        ok = ok and self._descend_until_contact(above_pick, action.pick_yaw, floor=pick[2] - 0.03)
-        if not ok or not self.arm.suction_on(self.graspable):
-            self.arm.suction_off()
-            self.move_tool(above_pick, action.pick_yaw)
+        up = np.array([0.0, 0.0, APPROACH_HEIGHT])
+        ok = self.move_tool(pick + up, action.pick_yaw)
+        if self.arm.fingers:
+            grasp = pick - np.array([0.0, 0.0, self.arm.profile.grasp_depth])
+            ok = ok and self.move_tool(grasp, action.pick_yaw, stop_on_contact=True)
+        else:
+            ok = ok and self._descend_until_contact(pick + up, action.pick_yaw, floor=pick[2] - 0.03)
+        if not ok or not self.grip():
+            self.release()
+            self.move_tool(pick + up, action.pick_yaw)
             self.go_home()
             return False
         held = self.arm.held
-        lifted = self.move_tool(above_pick, action.pick_yaw)
-        above_place = place + np.array([0.0, 0.0, APPROACH_HEIGHT])
-        moved = lifted and self.move_tool(above_place, action.place_yaw)
-        touched = moved and self._descend_until_contact(above_place, action.place_yaw, floor=place[2] - 0.03)
-        self.arm.suction_off()
-        self.move_tool(above_place, action.place_yaw)
+        moved = self.move_tool(pick + up, action.pick_yaw) and self.move_tool(place + up, action.place_yaw)
+        touched = moved and self._descend_until_contact(place + up, action.place_yaw, floor=place[2] - 0.03)
+        self.release()
+        self.move_tool(place + up, action.place_yaw)
         self.go_home()
         self.settle(0.2)
         return bool(held is not None and touched)

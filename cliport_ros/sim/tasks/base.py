@@ -200,12 +200,19 @@ class Task:
 
 def sample_free_xy(rng: np.random.Generator, sim: TabletopSim, radius: float,
                    taken: list[tuple[np.ndarray, float]], margin: float = 0.02, tries: int = 200) -> np.ndarray:
-    """A position for an object of footprint ``radius`` inside the workspace, clear of ``taken`` (xy, radius)."""
+    """A position for an object of footprint ``radius`` inside the workspace, clear of ``taken`` (xy, radius).
+
+    It also stays within the arm's reach (the Franka cannot reach the far
+    corners of the Ravens workspace).
+    """
     ws = sim.perception.workspace
+    reach = sim.arm.profile.reach
     lo = np.array([ws.x_min + radius + margin, ws.y_min + radius + margin])
     hi = np.array([ws.x_max - radius - margin, ws.y_max - radius - margin])
     for _ in range(tries):
         xy = rng.uniform(lo, hi)
+        if np.linalg.norm(xy) > reach - radius:
+            continue
         if all(np.linalg.norm(xy - other) > radius + r + margin for other, r in taken):
             taken.append((xy, radius))
             return xy
