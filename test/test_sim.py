@@ -101,6 +101,7 @@ def test_oracle_solves_the_task(name, sim):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 @pytest.mark.parametrize("name", sorted(TASKS))
 def test_oracle_succeeds_on_99_percent_of_50_seeds(name, sim):
     failures = _oracle_success(name, sim, 50)
@@ -123,6 +124,7 @@ def test_franka_gripper_oracle_solves_the_task(name, franka):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 @pytest.mark.parametrize("name", FRANKA_TASKS)
 def test_franka_oracle_succeeds_on_99_percent_of_50_seeds(name, franka):
     failures = _oracle_success(name, franka, 50)

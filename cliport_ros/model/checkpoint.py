@@ -1,0 +1,80 @@
+"""Checkpoints: trainable weights, the full config and a fingerprint of the frozen CLIP weights.
+
+The frozen CLIP (about 100 M parameters) is never stored: a checkpoint is
+loaded against CLIP weights the user supplies, and refuses to load if their
+fingerprint differs from the one it was trained with.
+"""
+
+from __future__ import annotations
+
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from cliport_ros.model.clip_backbone import FrozenCLIP
+from cliport_ros.model.config import ModelConfig
+from cliport_ros.model.policy import CLIPortPolicy
+
+FORMAT = "cliport_ros.checkpoint/1"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be used; the message says why."""
+
+
+def save_checkpoint(path: str | Path, policy: CLIPortPolicy, meta: dict[str, Any] | None = None) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": FORMAT,
+        "config": policy.cfg.to_dict(),
+        "clip_weights": policy.clip.weights if policy.clip is not None else None,
+        "clip_fingerprint": policy.clip.fingerprint if policy.clip is not None else None,
+        "state_dict": policy.trainable_state_dict(),
+        "meta": dict(meta or {}),
+    }
+    tmp = path.with_suffix(path.suffix + ".part")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+    return path
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """The raw payload, with every way a file can be unusable turned into a CheckpointError."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError) as err:
+        raise CheckpointError(f"{path} is not a readable checkpoint (truncated or corrupt?): {err}") from err
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a {FORMAT} checkpoint")
+    return payload
+
+
+def config_from_dict(values: dict[str, Any]) -> ModelConfig:
+    return ModelConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+def load_checkpoint(path: str | Path, clip: FrozenCLIP | None = None) -> CLIPortPolicy:
+    """Rebuild the policy; the CLIP weights (given, or built from the checkpoint's source) must match."""
+    payload = read_checkpoint(path)
+    cfg = config_from_dict(payload["config"])
+    expected = payload["clip_fingerprint"]
+    if expected is not None:
+        clip = clip or FrozenCLIP(payload["clip_weights"])
+        if clip.fingerprint != expected:
+            raise CheckpointError(
+                f"{path} was trained with CLIP weights '{payload['clip_weights']}' (fingerprint {expected}); "
+                f"the loaded CLIP weights '{clip.weights}' have fingerprint {clip.fingerprint}"
+            )
+    policy = CLIPortPolicy(cfg, clip=clip)
+    missing, unexpected = policy.load_state_dict(payload["state_dict"], strict=False)
+    missing = [k for k in missing if not k.startswith("clip.")]
+    if missing or unexpected:
+        raise CheckpointError(f"{path} does not fit its own config: missing {missing[:5]}, unexpected {unexpected[:5]}")
+    return policy.eval()

@@ -1,0 +1,88 @@
+"""The frozen CLIP RN50, built once and shared by every stream (the reference holds three copies).
+
+Weights: ``openai`` (open_clip's download/cache), a local checkpoint file,
+or ``random:<seed>`` — deterministic random weights for machines that cannot
+download any; useless for language grounding, loudly flagged, but enough to
+exercise and benchmark the architecture. A fingerprint of the weights goes
+into every checkpoint so a policy never runs on frozen weights it was not
+trained with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import open_clip
+import torch
+from torch import nn
+
+log = logging.getLogger(__name__)
+
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+
+
+def fingerprint(module: nn.Module) -> str:
+    """sha256 over every parameter and buffer (names, shapes and values), first 16 hex digits."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(module.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(str(tuple(tensor.shape)).encode())
+        digest.update(tensor.detach().to(torch.float32).cpu().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+class FrozenCLIP(nn.Module):
+    """CLIP RN50: image features before attention pooling (plus the intermediate maps), sentence features."""
+
+    text_dim = 1024
+    image_dims = (256, 512, 1024, 2048)  # layer1..layer4 channels, at 1/4, 1/8, 1/16, 1/32
+
+    def __init__(self, weights: str = "openai") -> None:
+        super().__init__()
+        self.weights = weights
+        if weights.startswith("random:"):
+            seed = int(weights.split(":", 1)[1])
+            log.warning("CLIP weights are RANDOM (seed %d): language and image grounding will not work; "
+                        "use clip_weights=openai or a local file for real policies", seed)
+            with torch.random.fork_rng():
+                torch.manual_seed(seed)
+                model = open_clip.create_model("RN50", pretrained=None)
+        elif weights == "openai":
+            model = open_clip.create_model("RN50", pretrained="openai")
+        else:
+            model = open_clip.create_model("RN50", pretrained=weights)
+        model.eval().requires_grad_(False)
+        self.visual = model.visual
+        self.text_model = model  # encode_text lives on the full model
+        del model.visual  # keep one copy of the image tower
+        self.tokenizer = open_clip.get_tokenizer("RN50")
+        self.register_buffer("mean", torch.tensor(CLIP_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(CLIP_STD).view(1, 3, 1, 1), persistent=False)
+        self.fingerprint = fingerprint(self)
+
+    def train(self, mode: bool = True) -> FrozenCLIP:
+        return super().train(False)  # frozen: BatchNorm statistics never change
+
+    @torch.no_grad()
+    def encode_image(self, rgb: torch.Tensor) -> list[torch.Tensor]:
+        """rgb (B, 3, H, W) in [0, 1] -> [layer1 (1/4), layer2 (1/8), layer3 (1/16), layer4 (1/32)] features."""
+        v = self.visual
+        x = (rgb - self.mean) / self.std
+        x = x.to(v.conv1.weight.dtype)
+        x = v.act1(v.bn1(v.conv1(x)))
+        x = v.act2(v.bn2(v.conv2(x)))
+        x = v.act3(v.bn3(v.conv3(x)))
+        x = v.avgpool(x)
+        features = []
+        for layer in (v.layer1, v.layer2, v.layer3, v.layer4):
+            x = layer(x)
+            features.append(x)
+        return features
+
+    @torch.no_grad()
+    def encode_text(self, sentences: list[str]) -> torch.Tensor:
+        """Sentences -> (B, 1024) CLIP sentence features."""
+        tokens = self.tokenizer(sentences).to(self.mean.device)
+        return self.text_model.encode_text(tokens).float()

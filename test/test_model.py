@@ -1,0 +1,140 @@
+"""The CLIPort networks on tiny inputs: shapes, correlation, rotation bins, checkpoints, eval mode."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from cliport_ros.model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from cliport_ros.model.clip_backbone import FrozenCLIP
+from cliport_ros.model.config import preset
+from cliport_ros.model.correlation import correlate_conv, correlate_fft
+from cliport_ros.model.policy import CLIPortPolicy
+from cliport_ros.model.transport import rotated_crops
+from cliport_ros.perception.heightmap import Heightmap
+from cliport_ros.perception.workspace import Workspace
+
+TINY = dict(in_shape=(64, 32), crop_size=32, n_rotations=8, clip_weights="random:0",
+            spatial_widths=(8, 8, 8, 16, 16, 16), decoder_widths=(16, 16, 8, 8, 8, 8), semantic_bottleneck=16)
+
+
+@pytest.fixture(scope="module")
+def clip() -> FrozenCLIP:
+    return FrozenCLIP("random:0")
+
+
+@pytest.fixture(scope="module")
+def heightmap() -> Heightmap:
+    ws = Workspace(0.25, 0.35, -0.1, 0.1, 0.0, 0.28, 0.003125)  # 64 rows x 32 cols
+    rng = np.random.default_rng(0)
+    return Heightmap(rng.integers(0, 255, (*ws.shape, 3), dtype=np.uint8),
+                     (rng.random(ws.shape) * 0.05).astype(np.float32), ws)
+
+
+def tiny_policy(clip, **overrides) -> CLIPortPolicy:
+    torch.manual_seed(0)
+    return CLIPortPolicy(preset("small", **{**TINY, **overrides}), clip=clip)
+
+
+@pytest.mark.parametrize("streams", ["two_stream", "transporter_only", "clip_only"])
+def test_output_shapes(clip, streams):
+    policy = tiny_policy(clip, streams=streams)
+    rgbd = torch.rand(2, 4, 64, 32)
+    text = policy.encode_text(["put the red block in a green bowl"] * 2)
+    pick, place = policy.logits(rgbd, torch.tensor([[10, 5], [40, 20]]), text)
+    assert pick.shape == (2, 64 * 32)
+    assert place.shape == (2, 8, 64, 32)
+
+
+def test_fft_correlation_matches_conv2d():
+    torch.manual_seed(0)
+    key, kernels = torch.randn(1, 3, 70, 50), torch.randn(8, 3, 16, 16)
+    conv = correlate_conv(key, kernels, padding=8)
+    fft = correlate_fft(key, kernels, padding=8)
+    assert fft.shape == conv.shape
+    assert torch.allclose(fft, conv, atol=1e-3 * conv.abs().max().item())
+    assert fft.flatten().argmax() == conv.flatten().argmax()
+
+
+def test_rotation_bins_turn_the_sampling_grid_counter_clockwise():
+    image = torch.rand(1, 1, 40, 40)
+    row, col, h = 20, 18, 4
+    crops = rotated_crops(image, torch.tensor([[float(row), float(col)]]), size=2 * h, n_rotations=4)
+    assert torch.allclose(crops[0, 0], image[0, 0, row - h : row + h, col - h : col + h], atol=1e-5)
+    # bin 1 (90 degrees): offset (dx, dy) reads the image at (-dy, dx), i.e. pixel (row + dx, col - dy)
+    for i in range(2 * h):
+        for j in range(2 * h):
+            dx, dy = j - h, i - h
+            assert crops[1, 0, i, j] == pytest.approx(float(image[0, 0, row + dx, col - dy]), abs=1e-5)
+
+
+def test_checkpoint_round_trip_gives_identical_decisions(clip, heightmap, tmp_path):
+    policy = tiny_policy(clip)
+    path = save_checkpoint(tmp_path / "tiny.pt", policy, meta={"task": "unit"})
+    loaded = load_checkpoint(path, clip=clip)
+    a = policy.act(heightmap, "put the red block in a green bowl")
+    b = loaded.act(heightmap, "put the red block in a green bowl")
+    assert np.array_equal(a.pick_logits, b.pick_logits) and np.array_equal(a.place_logits, b.place_logits)
+    assert (a.pick_pixel, a.place_pixel, a.rotation_bin) == (b.pick_pixel, b.place_pixel, b.rotation_bin)
+    # only trainable weights are stored: far smaller than the frozen CLIP
+    assert path.stat().st_size < 20_000_000
+
+
+def test_checkpoint_refuses_other_frozen_weights(clip, tmp_path):
+    path = save_checkpoint(tmp_path / "tiny.pt", tiny_policy(clip))
+    with pytest.raises(CheckpointError, match=clip.fingerprint):
+        load_checkpoint(path, clip=FrozenCLIP("random:1"))
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "missing"])
+def test_corrupt_checkpoint_is_a_clear_error(clip, tmp_path, damage):
+    path = save_checkpoint(tmp_path / "tiny.pt", tiny_policy(clip))
+    if damage == "truncate":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif damage == "garbage":
+        path.write_bytes(b"not a checkpoint at all")
+    else:
+        path.unlink()
+    with pytest.raises(CheckpointError):
+        load_checkpoint(path, clip=clip)
+
+
+def test_act_runs_in_eval_mode_and_is_repeatable(clip, heightmap):
+    policy = tiny_policy(clip)
+    policy.train()
+    first = policy.act(heightmap, "pack the cube")
+    assert not policy.training
+    second = policy.act(heightmap, "pack the cube")
+    assert np.array_equal(first.place_logits, second.place_logits)
+    assert 0 < first.pick_confidence <= 1 and 0 < first.place_confidence <= 1
+
+
+def test_training_step_reduces_the_loss(clip):
+    policy = tiny_policy(clip)
+    batch = {
+        "rgbd": torch.rand(2, 4, 64, 32), "pick_pixel": torch.tensor([[10, 5], [40, 20]]),
+        "place_pixel": torch.tensor([[30, 10], [12, 25]]), "rotation_bin": torch.tensor([0, 3]),
+        "language": ["put the red block in a green bowl", "put the blue block in a red bowl"],
+    }
+    optimiser = torch.optim.Adam([p for p in policy.parameters() if p.requires_grad], lr=1e-3)
+    policy.train()
+    losses = []
+    for _ in range(8):
+        loss, metrics = policy(batch)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        losses.append(float(loss))
+    assert set(metrics) == {"pick_loss", "place_loss"}
+    assert losses[-1] < losses[0]
+    assert all(p.grad is None for p in policy.clip.parameters())  # CLIP stays frozen
+
+
+def test_bad_config_names_the_field():
+    with pytest.raises(ValueError, match="streams"):
+        replace(preset("small"), streams="three_stream")
+    with pytest.raises(ValueError, match="unknown preset"):
+        preset("huge")
