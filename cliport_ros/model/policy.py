@@ -80,7 +80,7 @@ class CLIPortPolicy(nn.Module):
         rgbd, pick, place, rot = batch["rgbd"], batch["pick_pixel"], batch["place_pixel"], batch["rotation_bin"]
         text = self.encode_text(list(batch["language"]))
         pick_logits, place_logits = self.logits(rgbd, pick, text)
-        b, r, h, w = place_logits.shape
+        b, _, h, w = place_logits.shape
         pick_target = pick[:, 0] * w + pick[:, 1]
         place_target = (rot * h + place[:, 0]) * w + place[:, 1]
         pick_loss = F.cross_entropy(pick_logits, pick_target)

@@ -27,7 +27,7 @@ def rotated_crops(image: torch.Tensor, centre: torch.Tensor, size: int, n_rotati
     centre pixel, and reads the image at centre + R(theta_r) d (bilinear, zeros outside): bin 0
     is the plain crop ``image[r - s/2 : r + s/2, c - s/2 : c + s/2]``, as in the reference.
     """
-    b, c, h, w = image.shape
+    b, _, h, w = image.shape
     angles = rotation_angles(n_rotations).to(image.device)
     offsets = torch.arange(size, dtype=torch.float32, device=image.device) - size // 2
     dy, dx = torch.meshgrid(offsets, offsets, indexing="ij")  # (size, size)
