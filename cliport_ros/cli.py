@@ -28,6 +28,15 @@ def _bench_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_model(args: argparse.Namespace) -> int:
+    from cliport_ros.bench.model import ModelBenchConfig, print_table, run
+
+    cfg = ModelBenchConfig(preset=args.preset, dtype=args.dtype, decisions=args.decisions,
+                           clip_weights=args.clip_weights)
+    print_table(run(cfg))
+    return 0
+
+
 def _collect(args: argparse.Namespace) -> int:
     from cliport_ros.sim.collect import CollectConfig, collect
 
@@ -94,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--renders", type=int, default=10, help="timed three-camera renders")
     sim.add_argument("--arm", default="ur5", help="simulated arm")
     sim.set_defaults(func=_bench_sim)
+    model = bench_sub.add_parser("model", help="policy latency per decision (pick, place, total) and peak memory")
+    model.add_argument("--preset", default="full", choices=["full", "small"], help="model preset")
+    model.add_argument("--dtype", default="fp32", choices=["fp32", "bf16"], help="fp32, or bf16 autocast")
+    model.add_argument("--decisions", type=int, default=5, help="timed decisions (median reported)")
+    model.add_argument("--clip-weights", default="random:0",
+                       help="frozen CLIP weights: openai, a file, or random:<seed> (speed is the same)")
+    model.set_defaults(func=_bench_model)
     return parser
 
 
