@@ -37,6 +37,37 @@ def _bench_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    from cliport_ros.learn.evaluate import evaluate
+    from cliport_ros.learn.train import TrainConfig, train
+    from cliport_ros.sim.env import Environment
+
+    cfg = TrainConfig(task=args.task, data=args.data, demos=args.demos, preset=args.preset,
+                      clip_weights=args.clip_weights, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                      out=args.out, save_every=args.save_every, eval_every=args.eval_every,
+                      eval_episodes=args.eval_episodes, augment=not args.no_augment, seed=args.seed)
+    env = Environment(cfg.task) if cfg.eval_episodes else None
+    try:
+        best = train(cfg, evaluate=lambda policy: evaluate(policy, cfg.task, cfg.eval_episodes, "val", env,
+                                                           progress=False).mean)
+    finally:
+        if env is not None:
+            env.close()
+    print(f"best checkpoint: {best}")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from cliport_ros.learn.evaluate import evaluate
+    from cliport_ros.model.checkpoint import load_checkpoint
+
+    policy = load_checkpoint(args.checkpoint)
+    result = evaluate(policy, args.task, args.episodes, args.split)
+    print(f"| task | split | episodes | score |\n|---|---|---|---|\n"
+          f"| {result.task} | {result.split} | {len(result.scores)} | {result.mean:.1f} |")
+    return 0
+
+
 def _collect(args: argparse.Namespace) -> int:
     from cliport_ros.sim.collect import CollectConfig, collect
 
@@ -83,6 +114,30 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--out", default="data", help="root folder; episodes go to OUT/TASK-SPLIT/")
     collect.add_argument("--arm", default="ur5", help="simulated arm")
     collect.set_defaults(func=_collect)
+
+    train = sub.add_parser("train", help="train a policy on collected demonstrations")
+    train.add_argument("--task", required=True, help="task name (demonstrations in DATA/TASK-train)")
+    train.add_argument("--data", default="data", help="root folder of `cliport collect` output")
+    train.add_argument("--demos", type=int, default=100, help="training episodes to use")
+    train.add_argument("--preset", default="small", choices=["small", "full"], help="model preset")
+    train.add_argument("--clip-weights", default="openai", help="frozen CLIP weights: openai, a file, or random:<seed>")
+    train.add_argument("--steps", type=int, default=2000, help="optimiser steps")
+    train.add_argument("--batch-size", type=int, default=4, help="samples per step")
+    train.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate")
+    train.add_argument("--out", default="runs", help="runs folder; checkpoints go to OUT/TASK-PRESET-nDEMOS/")
+    train.add_argument("--save-every", type=int, default=200, help="steps between resumable checkpoints")
+    train.add_argument("--eval-every", type=int, default=0, help="steps between validation rollouts (0: at the end)")
+    train.add_argument("--eval-episodes", type=int, default=10, help="validation episodes per evaluation")
+    train.add_argument("--no-augment", action="store_true", help="disable random SE(2) augmentation")
+    train.add_argument("--seed", type=int, default=0, help="random seed")
+    train.set_defaults(func=_train)
+
+    evaluate = sub.add_parser("eval", help="score a checkpoint on simulator episodes")
+    evaluate.add_argument("--task", required=True, help="task name")
+    evaluate.add_argument("--checkpoint", required=True, help="checkpoint file from `cliport train`")
+    evaluate.add_argument("--episodes", type=int, default=100, help="episodes to run")
+    evaluate.add_argument("--split", default="test", choices=["val", "test"], help="seed split")
+    evaluate.set_defaults(func=_eval)
 
     render = sub.add_parser("render", help="picture of a task's first observation: 3 views and the heightmap")
     render.add_argument("--task", required=True, help="task name")

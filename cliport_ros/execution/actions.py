@@ -53,3 +53,19 @@ def yaw_to_quaternion(yaw: float) -> tuple[float, float, float, float]:
 def quaternion_to_yaw(quat: tuple[float, float, float, float]) -> float:
     """The rotation about +z of (x, y, z, w), for poses that only turn about z."""
     return float(Rotation.from_quat(quat).as_euler("zyx")[0])
+
+
+def action_from_pixels(heightmap, pick_pixel: tuple[int, int], place_pixel: tuple[int, int],
+                       rotation: float) -> PickPlace:
+    """A heightmap decision -> a PickPlace in the base frame.
+
+    The pick point is the surface seen at the pick pixel. The place point is
+    the surface at the place pixel raised by the picked object's height (the
+    picked point's height above the table), so the tool approaches from above
+    whatever it will set the object on.
+    """
+    ws = heightmap.workspace
+    pick = ws.pix_to_xyz(np.asarray(pick_pixel), heightmap.height)
+    place = ws.pix_to_xyz(np.asarray(place_pixel), heightmap.height)
+    place[2] += pick[2] - ws.z_min
+    return PickPlace(tuple(float(v) for v in pick), tuple(float(v) for v in place), 0.0, wrap_angle(rotation))

@@ -61,6 +61,7 @@ class FrozenCLIP(nn.Module):
         self.register_buffer("mean", torch.tensor(CLIP_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(CLIP_STD).view(1, 3, 1, 1), persistent=False)
         self.fingerprint = fingerprint(self)
+        self._text_cache: dict[str, torch.Tensor] = {}  # frozen: a sentence always encodes the same
 
     def train(self, mode: bool = True) -> FrozenCLIP:
         return super().train(False)  # frozen: BatchNorm statistics never change
@@ -83,6 +84,12 @@ class FrozenCLIP(nn.Module):
 
     @torch.no_grad()
     def encode_text(self, sentences: list[str]) -> torch.Tensor:
-        """Sentences -> (B, 1024) CLIP sentence features."""
-        tokens = self.tokenizer(sentences).to(self.mean.device)
-        return self.text_model.encode_text(tokens).float()
+        """Sentences -> (B, 1024) CLIP sentence features; each distinct sentence is encoded once."""
+        new = sorted({s for s in sentences if s not in self._text_cache})
+        if new:
+            if len(self._text_cache) > 4096:
+                self._text_cache.clear()
+            tokens = self.tokenizer(new).to(self.mean.device)
+            for sentence, feature in zip(new, self.text_model.encode_text(tokens).float(), strict=True):
+                self._text_cache[sentence] = feature
+        return torch.stack([self._text_cache[s] for s in sentences])

@@ -12,6 +12,9 @@ from scipy.spatial.transform import Rotation
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
+# PyBullet also reports near misses (positive distance within its contact margin): only these count.
+TOUCH_DISTANCE = 0.001  # metres
+
 # Tool pointing straight down (tool z = -world z), before any yaw.
 TOOL_DOWN = Rotation.from_euler("x", math.pi)
 
@@ -35,6 +38,7 @@ class ArmProfile:
     finger_open: float = 0.04  # metres per finger
     grasp_depth: float = 0.0  # how far below the pick point (object top) the tool centre goes
     reach: float = 1.0  # largest horizontal distance from the base at which it can pick, metres
+    min_reach: float = 0.0  # smallest such distance (top-down grasps right next to the base fail)
     max_joint_speed: float = 2.4  # rad/s while moving between waypoints
     ik_lower: tuple[float, ...] | None = None  # null-space limits; default: the URDF's
     ik_upper: tuple[float, ...] | None = None
@@ -62,6 +66,7 @@ FRANKA_GRIPPER = ArmProfile(
     finger_joints=("panda_finger_joint1", "panda_finger_joint2"),
     grasp_depth=0.02,
     reach=0.75,
+    min_reach=0.38,
     max_joint_speed=2.0,
 )
 
@@ -143,13 +148,14 @@ class Arm:
     def _touching(self) -> list[tuple[int, int]]:
         """(body, our link) pairs for every contact of the tool's contact links."""
         points = self.bullet.getContactPoints(bodyA=self.body)
-        return [(pt[2], pt[3]) for pt in points if pt[3] in self.contact_links and pt[2] != self.body]
+        return [(pt[2], pt[3]) for pt in points
+                if pt[3] in self.contact_links and pt[2] != self.body and pt[8] <= TOUCH_DISTANCE]
 
     def contacts(self) -> list[int]:
         """Bodies (other than the arm) touching the tool, or touching the held object."""
         bodies = {body for body, _ in self._touching()}
         if self.held is not None:
-            bodies |= {pt[2] for pt in self.bullet.getContactPoints(bodyA=self.held)}
+            bodies |= {pt[2] for pt in self.bullet.getContactPoints(bodyA=self.held) if pt[8] <= TOUCH_DISTANCE}
         return sorted(bodies - {self.body, self.held})
 
     def open_fingers(self) -> None:

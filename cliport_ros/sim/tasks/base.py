@@ -206,12 +206,12 @@ def sample_free_xy(rng: np.random.Generator, sim: TabletopSim, radius: float,
     corners of the Ravens workspace).
     """
     ws = sim.perception.workspace
-    reach = sim.arm.profile.reach
+    reach, min_reach = sim.arm.profile.reach, sim.arm.profile.min_reach
     lo = np.array([ws.x_min + radius + margin, ws.y_min + radius + margin])
     hi = np.array([ws.x_max - radius - margin, ws.y_max - radius - margin])
     for _ in range(tries):
         xy = rng.uniform(lo, hi)
-        if np.linalg.norm(xy) > reach - radius:
+        if not min_reach + radius <= np.linalg.norm(xy) <= reach - radius:
             continue
         if all(np.linalg.norm(xy - other) > radius + r + margin for other, r in taken):
             taken.append((xy, radius))

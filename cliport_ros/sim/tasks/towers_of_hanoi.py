@@ -12,7 +12,7 @@ from cliport_ros.sim.scene import TabletopSim
 from cliport_ros.sim.tasks.base import Goal, Task, register_task, sample_free_xy
 
 STAND_TOP = 0.01
-PEG_RADIUS = 0.008
+PEG_RADIUS = 0.006
 PEG_HEIGHT = 0.06
 RING_THICKNESS = 0.015
 RING_INNER = 0.016
@@ -103,14 +103,15 @@ class TowersOfHanoiSeq(Task):
         return sim._register(body, graspable=True)
 
     def oracle(self, sim: TabletopSim) -> PickPlace | None:
-        """Pick a ring on its rim (its centre is a hole) and put the same rim point over the target."""
+        """Pick a ring near its outer edge (its centre is a hole around the peg) and put that point
+        over the target; near the edge the tool keeps clear of the peg top."""
         goal = self.current_goal(sim)
         if goal is None:
             return None
         ring = goal.objects[0]
         pos, yaw = sim.pose(ring)
         outer = RING_OUTER[self.rings.index(ring)]
-        rim = (outer + RING_INNER) / 2
+        rim = outer - 0.007
         offset = np.array([rim * math.cos(yaw), rim * math.sin(yaw), RING_THICKNESS / 2])
         target_xyz, _ = goal.targets[0]
         pick = pos + offset

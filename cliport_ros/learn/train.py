@@ -1,0 +1,100 @@
+"""``cliport train``: batched training with SE(2) augmentation, checkpoints, validation by rollouts."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from cliport_ros.learn.data import DemoSampler, load_episodes
+from cliport_ros.model.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
+from cliport_ros.model.config import preset
+from cliport_ros.model.policy import CLIPortPolicy, count_parameters
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """``cliport train`` options."""
+
+    task: str
+    data: str = "data"
+    demos: int = 100
+    preset: str = "small"
+    clip_weights: str = "openai"
+    steps: int = 2000
+    batch_size: int = 4
+    lr: float = 1e-4
+    out: str = "runs"
+    save_every: int = 200
+    eval_every: int = 0  # steps between validation rollouts; 0 = only at the end
+    eval_episodes: int = 10
+    augment: bool = True
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("demos", "steps", "batch_size", "save_every", "eval_episodes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"TrainConfig: {name}={getattr(self, name)} must be >= 1")
+        if self.lr <= 0:
+            raise ValueError(f"TrainConfig: lr={self.lr} must be > 0")
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.out) / f"{self.task}-{self.preset}-n{self.demos}"
+
+
+def train(cfg: TrainConfig, evaluate=None) -> Path:
+    """Train (resuming from ``run_dir/last.pt`` if present); return the best checkpoint's path.
+
+    ``evaluate(policy) -> score`` runs validation rollouts; without it the last checkpoint is the best.
+    """
+    torch.manual_seed(cfg.seed)
+    run_dir = cfg.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    last, best = run_dir / "last.pt", run_dir / "best.pt"
+    episodes = load_episodes(Path(cfg.data) / f"{cfg.task}-train", limit=cfg.demos)
+    start, best_score = 0, -1.0
+    if last.exists():
+        policy = load_checkpoint(last)
+        meta = read_checkpoint(last)["meta"]
+        start, best_score = int(meta["step"]), float(meta.get("best_score", -1.0))
+        log.info("resuming %s at step %d", last, start)
+    else:
+        policy = CLIPortPolicy(preset(cfg.preset, clip_weights=cfg.clip_weights))
+    log.info("config: %s", json.dumps(asdict(cfg)))
+    total, trainable = count_parameters(policy)
+    log.info("%d demos, %d steps; parameters %.1f M (%.1f M trainable)", len(episodes),
+             sum(len(e) for e in episodes), total / 1e6, trainable / 1e6)
+    sampler = DemoSampler(episodes, policy.cfg.n_rotations, augment=cfg.augment, seed=cfg.seed + start)
+    optimiser = torch.optim.Adam([p for p in policy.parameters() if p.requires_grad], lr=cfg.lr)
+    if last.exists() and "optimiser" in read_checkpoint(last)["meta"]:
+        optimiser.load_state_dict(read_checkpoint(last)["meta"]["optimiser"])
+    policy.train()
+    with tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc=f"train {cfg.task}") as bar:
+        for step in bar:
+            loss, metrics = policy(sampler.batch(cfg.batch_size))
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            bar.set_postfix(loss=f"{loss.item():.3f}", **{k: f"{v:.3f}" for k, v in metrics.items()})
+            done = step + 1
+            validate = evaluate is not None and (done == cfg.steps or (cfg.eval_every and done % cfg.eval_every == 0))
+            if validate:
+                score = float(evaluate(policy))
+                policy.train()
+                log.info("step %d: validation score %.1f", done, score)
+                if score > best_score:
+                    best_score = score
+                    save_checkpoint(best, policy, {"step": done, "score": score, "config": asdict(cfg)})
+            if done % cfg.save_every == 0 or done == cfg.steps:
+                save_checkpoint(last, policy, {"step": done, "best_score": best_score,
+                                               "optimiser": optimiser.state_dict(), "config": asdict(cfg)})
+    if evaluate is None or not best.exists():
+        save_checkpoint(best, policy, {"step": cfg.steps, "config": asdict(cfg)})
+    return best
