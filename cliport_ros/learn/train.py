@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+from torch import nn
 from tqdm import tqdm
 
 from cliport_ros.learn.data import DemoSampler, load_episodes
@@ -16,6 +17,8 @@ from cliport_ros.model.config import preset
 from cliport_ros.model.policy import CLIPortPolicy, count_parameters
 
 log = logging.getLogger(__name__)
+
+PRECISE_BN_BATCHES = 20
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,28 @@ class TrainConfig:
     @property
     def run_dir(self) -> Path:
         return Path(self.out) / f"{self.task}-{self.preset}-n{self.demos}"
+
+
+@torch.no_grad()
+def precise_batchnorm(policy: nn.Module, batches) -> None:
+    """Recompute BatchNorm running statistics with the final weights (PreciseBN).
+
+    During training the running averages trail weights that keep moving, so
+    eval-mode outputs drift from what the network learned; averaging batch
+    statistics over a few training batches at the end removes that lag. The
+    frozen CLIP's statistics are left alone.
+    """
+    norms = [m for m in policy.modules()
+             if isinstance(m, nn.modules.batchnorm._BatchNorm) and any(p.requires_grad for p in m.parameters())]
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the batches below
+    policy.train()
+    for batch in batches:
+        policy(batch)
+    for m, momentum in zip(norms, momenta, strict=True):
+        m.momentum = momentum
 
 
 def train(cfg: TrainConfig, evaluate=None) -> Path:
@@ -85,6 +110,8 @@ def train(cfg: TrainConfig, evaluate=None) -> Path:
             bar.set_postfix(loss=f"{loss.item():.3f}", **{k: f"{v:.3f}" for k, v in metrics.items()})
             done = step + 1
             validate = evaluate is not None and (done == cfg.steps or (cfg.eval_every and done % cfg.eval_every == 0))
+            if validate or done == cfg.steps:
+                precise_batchnorm(policy, [sampler.batch(cfg.batch_size) for _ in range(PRECISE_BN_BATCHES)])
             if validate:
                 score = float(evaluate(policy))
                 policy.train()
