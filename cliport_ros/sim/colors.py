@@ -16,6 +16,9 @@ COLORS: dict[str, tuple[float, float, float]] = {
     "gray": (186 / 255, 176 / 255, 172 / 255),
 }
 
+# Light, middle and dark brown: the zones of the pyramid and Hanoi stands.
+STAND_BROWNS = ((0.80, 0.66, 0.52), (0.61, 0.46, 0.37), (0.42, 0.30, 0.22))
+
 TRAIN_COLORS = ("blue", "red", "green", "yellow", "brown", "gray", "cyan")
 EVAL_COLORS = ("blue", "red", "green", "orange", "purple", "pink", "white")
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cliport_ros.execution.actions import PickPlace
-from cliport_ros.sim.colors import SPLITS
+from cliport_ros.sim.colors import SPLITS, colors_for
 from cliport_ros.sim.scene import TabletopSim
 
 TASKS: dict[str, type[Task]] = {}
@@ -196,6 +196,25 @@ class Task:
     def pick_height(sim: TabletopSim, body: int) -> float:
         """z of the top of a body's bounding box."""
         return float(sim.bullet.getAABB(body)[1][2])
+
+
+def sample_colors(rng: np.random.Generator, split: str, n: int, unseen: bool = False) -> list[str]:
+    """``n`` distinct colour names from the split's palette."""
+    palette = list(colors_for(split, unseen))
+    return [palette[i] for i in rng.choice(len(palette), n, replace=False)]
+
+
+def sample_fixture(rng: np.random.Generator, sim: TabletopSim, radius: float,
+                   taken: list) -> tuple[np.ndarray, float, Callable[[Sequence[float]], np.ndarray]]:
+    """A free position and random yaw for a fixed stand; returns (centre, yaw, local xy -> world xy)."""
+    centre = sample_free_xy(rng, sim, radius, taken)
+    yaw = float(rng.uniform(0, 2 * math.pi))
+    rot = np.array([[math.cos(yaw), -math.sin(yaw)], [math.sin(yaw), math.cos(yaw)]])
+
+    def to_world(local: Sequence[float]) -> np.ndarray:
+        return centre + rot @ np.asarray(local[:2], dtype=float)
+
+    return centre, yaw, to_world
 
 
 def sample_free_xy(rng: np.random.Generator, sim: TabletopSim, radius: float,

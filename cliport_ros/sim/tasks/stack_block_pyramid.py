@@ -6,14 +6,12 @@ import math
 
 import numpy as np
 
-from cliport_ros.sim.colors import COLORS, colors_for
+from cliport_ros.sim.colors import COLORS, STAND_BROWNS
 from cliport_ros.sim.scene import TabletopSim
-from cliport_ros.sim.tasks.base import Goal, Task, register_task, sample_free_xy
+from cliport_ros.sim.tasks.base import Goal, Task, register_task, sample_colors, sample_fixture, sample_free_xy
 
 BLOCK = 0.04
 STAND_TOP = 0.01
-# Light, middle and dark brown zones of the stand.
-BROWNS = ((0.80, 0.66, 0.52), (0.61, 0.46, 0.37), (0.42, 0.30, 0.22))
 
 
 @register_task("stack-block-pyramid-seq")
@@ -37,14 +35,11 @@ class StackBlockPyramidSeq(Task):
               "the {0} and {1} blocks", "the {1} and {2} blocks", "the {3} and {4} blocks")
 
     def build(self, sim: TabletopSim, rng: np.random.Generator) -> None:
-        palette = list(colors_for(self.split, unseen=False))
-        names = [palette[i] for i in rng.choice(len(palette), 6, replace=False)]
+        names = sample_colors(rng, self.split, 6)
         taken: list = []
-        centre = sample_free_xy(rng, sim, 0.08, taken)
-        yaw = float(rng.uniform(0, 2 * math.pi))
-        rot = np.array([[math.cos(yaw), -math.sin(yaw)], [math.sin(yaw), math.cos(yaw)]])
-        for k, brown in enumerate(BROWNS):
-            xy = centre + rot @ np.array(self.offsets[k][:2])
+        _, yaw, to_world = sample_fixture(rng, sim, 0.08, taken)
+        for k, brown in enumerate(STAND_BROWNS):
+            xy = to_world(self.offsets[k])
             sim.add_box((BLOCK + 0.01, 0.05, STAND_TOP), (*xy, STAND_TOP / 2), yaw, brown, mass=0, graspable=False)
         blocks = []
         for name in names:
@@ -52,7 +47,7 @@ class StackBlockPyramidSeq(Task):
             blocks.append(sim.add_box((BLOCK,) * 3, (*xy, BLOCK / 2), float(rng.uniform(0, math.pi / 2)),
                                       COLORS[name]))
         for k, (block, (dx, dy, level)) in enumerate(zip(blocks, self.offsets, strict=True)):
-            xy = centre + rot @ np.array([dx, dy])
+            xy = to_world((dx, dy))
             target = (np.array([*xy, STAND_TOP + BLOCK / 2 + level * BLOCK]), yaw)
             place = self.places[k].format(*names)
             self.goals.append(Goal([block], [target], weight=1 / 6, language=f"put the {names[k]} block on {place}",

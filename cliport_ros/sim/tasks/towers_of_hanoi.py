@@ -7,9 +7,9 @@ import math
 import numpy as np
 
 from cliport_ros.execution.actions import PickPlace
-from cliport_ros.sim.colors import COLORS, colors_for
+from cliport_ros.sim.colors import COLORS, STAND_BROWNS
 from cliport_ros.sim.scene import TabletopSim
-from cliport_ros.sim.tasks.base import Goal, Task, register_task, sample_free_xy
+from cliport_ros.sim.tasks.base import Goal, Task, register_task, sample_colors, sample_fixture
 
 STAND_TOP = 0.01
 PEG_RADIUS = 0.006
@@ -19,7 +19,6 @@ RING_INNER = 0.016
 RING_OUTER = (0.045, 0.038, 0.031)  # large, medium, small
 PEGS = (-0.12, 0.0, 0.12)  # stand-frame y of the lighter side, middle, darker side
 PEG_NAMES = ("lighter brown side", "middle of the stand", "darker brown side")
-BROWNS = ((0.80, 0.66, 0.52), (0.61, 0.46, 0.37), (0.42, 0.30, 0.22))
 
 
 def hanoi_moves(n: int, source: int = 0, target: int = 2, spare: int = 1) -> list[tuple[int, int, int]]:
@@ -46,14 +45,11 @@ class TowersOfHanoiSeq(Task):
     sequential = True
 
     def build(self, sim: TabletopSim, rng: np.random.Generator) -> None:
-        palette = list(colors_for(self.split, unseen=False))
-        names = [palette[i] for i in rng.choice(len(palette), 3, replace=False)]
+        names = sample_colors(rng, self.split, 3)
         taken: list = []
-        centre = sample_free_xy(rng, sim, 0.19, taken)
-        yaw = float(rng.uniform(0, 2 * math.pi))
-        rot = np.array([[math.cos(yaw), -math.sin(yaw)], [math.sin(yaw), math.cos(yaw)]])
-        peg_xy = [centre + rot @ np.array([0.0, y]) for y in PEGS]
-        for xy, brown in zip(peg_xy, BROWNS, strict=True):
+        _, yaw, to_world = sample_fixture(rng, sim, 0.19, taken)
+        peg_xy = [to_world((0.0, y)) for y in PEGS]
+        for xy, brown in zip(peg_xy, STAND_BROWNS, strict=True):
             sim.add_box((0.12, 0.12, STAND_TOP), (*xy, STAND_TOP / 2), yaw, brown, mass=0, graspable=False)
             self._add_peg(sim, xy)
         self.rings = []
