@@ -10,7 +10,7 @@ from cliport_ros.perception.config import load_perception_config
 from cliport_ros.sim.env import Environment
 from cliport_ros.sim.scene import SimConfig, TabletopSim
 from cliport_ros.sim.tasks import TASKS, make_task
-from cliport_ros.sim.tasks.base import seeds_for, split_of_seed
+from cliport_ros.sim.tasks.base import TaskError, seeds_for, split_of_seed
 
 FAST_SEEDS = 3  # per task in the default suite; `-m slow` runs 50
 
@@ -86,12 +86,25 @@ def test_same_seed_gives_the_same_scene(name, sim):
 
 
 def _oracle_success(name: str, sim, n: int) -> list[int]:
+    """Seeds among the first ``n`` buildable test scenes where the oracle fails.
+
+    A seed whose scene cannot be laid out (TaskError: no free space, which happens
+    in the Franka's smaller reachable area) is skipped, as `cliport collect` skips it.
+    """
     env = Environment(name, sim=sim)
-    failures = []
-    for _, seed in zip(range(n), seeds_for("test"), strict=False):
-        env.reset(seed)
+    failures, played, skipped = [], 0, 0
+    for seed in seeds_for("test"):
+        if played == n:
+            break
+        try:
+            env.reset(seed)
+        except TaskError:
+            skipped += 1
+            continue
+        played += 1
         if env.run_oracle() <= 0.99:
             failures.append(seed)
+    assert skipped <= n // 5, f"{skipped} of {n + skipped} scenes could not be laid out"
     return failures
 
 
