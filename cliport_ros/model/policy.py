@@ -98,7 +98,7 @@ class CLIPortPolicy(nn.Module):
         text = self.encode_text([instruction])  # once per decision, shared by pick and place
         times["text"] = time.perf_counter() - start
         t = time.perf_counter()
-        pick_logits = self.pick(rgbd, self._clip(rgbd), text)[0]
+        pick_logits = self.pick(rgbd, self._clip(rgbd), text)[0].float()
         pick_prob = torch.softmax(pick_logits, 0)
         index = int(pick_prob.argmax())
         h, w = rgbd.shape[-2:]
@@ -107,7 +107,7 @@ class CLIPortPolicy(nn.Module):
         t = time.perf_counter()
         padded = self.place.pad_input(rgbd)
         crops = self.place.crops(padded, torch.tensor([pick_pixel]))
-        place_logits = self.place(padded, self._clip(padded), crops, self._clip(crops), text)[0]
+        place_logits = self.place(padded, self._clip(padded), crops, self._clip(crops), text)[0].float()
         place_prob = torch.softmax(place_logits.flatten(), 0)
         index = int(place_prob.argmax())
         r, rest = divmod(index, h * w)
