@@ -127,7 +127,7 @@ def test_training_step_reduces_the_loss(clip):
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
     assert set(metrics) == {"pick_loss", "place_loss"}
     assert losses[-1] < losses[0]
     assert all(p.grad is None for p in policy.clip.parameters())  # CLIP stays frozen
