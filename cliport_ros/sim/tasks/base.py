@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -100,7 +101,7 @@ class Goal:
         return len(self.matches(sim)) / len(self.objects)
 
 
-class Task:
+class Task(ABC):
     """Base of every task. Subclasses document *Task / Randomisation / Success* and implement ``build``."""
 
     name: str = ""
@@ -113,9 +114,9 @@ class Task:
         self.split = "train"
 
     # -- hooks ------------------------------------------------------------------------------------
+    @abstractmethod
     def build(self, sim: TabletopSim, rng: np.random.Generator) -> None:
         """Create the scene's objects and ``self.goals``; set ``self.max_steps``."""
-        raise NotImplementedError
 
     # -- shared behaviour ---------------------------------------------------------------------------
     def reset(self, sim: TabletopSim, seed: int) -> None:
