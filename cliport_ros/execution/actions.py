@@ -6,7 +6,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 
 def wrap_angle(angle: float) -> float:
@@ -43,16 +42,6 @@ class PickPlace:
     def rotation(self) -> float:
         """Rotation of the object about +z from pick to place, radians in (-pi, pi]."""
         return wrap_angle(self.place_yaw - self.pick_yaw)
-
-
-def yaw_to_quaternion(yaw: float) -> tuple[float, float, float, float]:
-    """(x, y, z, w) of a rotation by ``yaw`` about +z."""
-    return tuple(float(v) for v in Rotation.from_euler("z", yaw).as_quat())
-
-
-def quaternion_to_yaw(quat: tuple[float, float, float, float]) -> float:
-    """The rotation about +z of (x, y, z, w), for poses that only turn about z."""
-    return float(Rotation.from_quat(quat).as_euler("zyx")[0])
 
 
 def action_from_pixels(heightmap, pick_pixel: tuple[int, int], place_pixel: tuple[int, int],

@@ -12,7 +12,7 @@ from torch import nn
 from tqdm import tqdm
 
 from cliport_ros.learn.data import DemoSampler, load_episodes
-from cliport_ros.model.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
+from cliport_ros.model.checkpoint import policy_from_payload, read_checkpoint, save_checkpoint
 from cliport_ros.model.config import preset
 from cliport_ros.model.policy import CLIPortPolicy, count_parameters
 
@@ -84,11 +84,11 @@ def train(cfg: TrainConfig, evaluate=None) -> Path:
     run_dir.mkdir(parents=True, exist_ok=True)
     last, best = run_dir / "last.pt", run_dir / "best.pt"
     episodes = load_episodes(Path(cfg.data) / f"{cfg.task}-train", limit=cfg.demos)
-    start, best_score = 0, -1.0
+    start, best_score, resume_meta = 0, -1.0, {}
     if last.exists():
-        policy = load_checkpoint(last)
-        meta = read_checkpoint(last)["meta"]
-        start, best_score = int(meta["step"]), float(meta.get("best_score", -1.0))
+        payload = read_checkpoint(last)
+        policy, resume_meta = policy_from_payload(payload, last), payload["meta"]
+        start, best_score = int(resume_meta["step"]), float(resume_meta.get("best_score", -1.0))
         log.info("resuming %s at step %d", last, start)
     else:
         policy = CLIPortPolicy(preset(cfg.preset, clip_weights=cfg.clip_weights))
@@ -98,8 +98,8 @@ def train(cfg: TrainConfig, evaluate=None) -> Path:
              sum(len(e) for e in episodes), total / 1e6, trainable / 1e6)
     sampler = DemoSampler(episodes, policy.cfg.n_rotations, augment=cfg.augment, seed=cfg.seed + start)
     optimiser = torch.optim.Adam([p for p in policy.parameters() if p.requires_grad], lr=cfg.lr)
-    if last.exists() and "optimiser" in read_checkpoint(last)["meta"]:
-        optimiser.load_state_dict(read_checkpoint(last)["meta"]["optimiser"])
+    if "optimiser" in resume_meta:
+        optimiser.load_state_dict(resume_meta["optimiser"])
     policy.train()
     with tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc=f"train {cfg.task}") as bar:
         for step in bar:

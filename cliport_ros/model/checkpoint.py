@@ -62,7 +62,11 @@ def config_from_dict(values: dict[str, Any]) -> ModelConfig:
 
 def load_checkpoint(path: str | Path, clip: FrozenCLIP | None = None) -> CLIPortPolicy:
     """Rebuild the policy; the CLIP weights (given, or built from the checkpoint's source) must match."""
-    payload = read_checkpoint(path)
+    return policy_from_payload(read_checkpoint(path), path, clip)
+
+
+def policy_from_payload(payload: dict[str, Any], path: str | Path, clip: FrozenCLIP | None = None) -> CLIPortPolicy:
+    """The policy in a payload from :func:`read_checkpoint` (``path`` only names it in errors)."""
     cfg = config_from_dict(payload["config"])
     expected = payload["clip_fingerprint"]
     if expected is not None:

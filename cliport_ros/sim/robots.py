@@ -130,10 +130,6 @@ class Arm:
             targetPositions=list(q), positionGains=[1.0] * len(self.joints), forces=[500.0] * len(self.joints),
         )
 
-    def tool_pose(self) -> tuple[np.ndarray, np.ndarray]:
-        state = self.bullet.getLinkState(self.body, self.tool, computeForwardKinematics=True)
-        return np.array(state[4]), np.array(state[5])
-
     def ik(self, xyz, quat) -> np.ndarray:
         ranges = [hi - lo for lo, hi in zip(self._ik_lower, self._ik_upper, strict=True)]
         q = self.bullet.calculateInverseKinematics(
