@@ -12,9 +12,10 @@ import pybullet
 from pybullet_utils.bullet_client import BulletClient
 
 from cliport_ros.execution.actions import PickPlace
+from cliport_ros.execution.arms import arm_profile, tool_down_quaternion
 from cliport_ros.perception.config import CameraConfig, PerceptionConfig, load_perception_config
 from cliport_ros.perception.heightmap import Heightmap, RGBDView, fuse
-from cliport_ros.sim.robots import Arm, arm_profile, tool_down_quaternion
+from cliport_ros.sim.robots import Arm
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,80 @@
+"""The arms the product drives, as data: URDF, tool frame, home pose, end effector, reach.
+
+Shared by the executor (kinematics on the real or simulated arm) and the
+simulator, so both speak of one UR5 and one Franka.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pybullet_data
+from scipy.spatial.transform import Rotation
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+# Tool pointing straight down (tool z = -world z), before any yaw.
+TOOL_DOWN = Rotation.from_euler("x", math.pi)
+
+
+def tool_down_quaternion(yaw: float) -> tuple[float, ...]:
+    """Orientation of a downward-pointing tool turned ``yaw`` rad about world +z, (x, y, z, w)."""
+    return tuple((Rotation.from_euler("z", yaw) * TOOL_DOWN).as_quat())
+
+
+@dataclass(frozen=True)
+class ArmProfile:
+    """What the simulator needs to know about one arm and its end effector."""
+
+    name: str
+    urdf: str
+    tool_link: str  # tool centre point: suction cup tip, or between the fingertips
+    home: tuple[float, ...]
+    gripper: str  # "suction" or "fingers"
+    contact_links: tuple[str, ...]  # links whose contacts count as the tool touching something
+    finger_joints: tuple[str, ...] = ()
+    finger_open: float = 0.04  # metres per finger
+    grasp_depth: float = 0.0  # how far below the pick point (object top) the tool centre goes
+    reach: float = 1.0  # largest horizontal distance from the base at which it can pick, metres
+    min_reach: float = 0.0  # smallest such distance (top-down grasps right next to the base fail)
+    max_joint_speed: float = 2.4  # rad/s while moving between waypoints
+    ik_lower: tuple[float, ...] | None = None  # null-space limits; default: the URDF's
+    ik_upper: tuple[float, ...] | None = None
+
+
+UR5_SUCTION = ArmProfile(
+    name="ur5",
+    urdf=str(ASSETS / "ur5_suction.urdf"),
+    tool_link="suction_tip",
+    home=tuple(np.array([-1, -0.5, 0.5, -0.5, -0.5, 0]) * math.pi),
+    gripper="suction",
+    contact_links=("suction_link",),
+    # Keep IK in the elbow-up, wrist-down family the home pose belongs to.
+    ik_lower=(-1.5 * math.pi, -2.3562, -17, -17, -17, -17),
+    ik_upper=(-0.5 * math.pi, 0.0, 17, 17, 17, 17),
+)
+
+FRANKA_GRIPPER = ArmProfile(
+    name="franka",
+    urdf=str(Path(pybullet_data.getDataPath()) / "franka_panda" / "panda.urdf"),
+    tool_link="panda_grasptarget",
+    home=(0.0, -0.6, 0.0, -2.4, 0.0, 1.8, math.pi / 4),
+    gripper="fingers",
+    contact_links=("panda_leftfinger", "panda_rightfinger", "panda_hand"),
+    finger_joints=("panda_finger_joint1", "panda_finger_joint2"),
+    grasp_depth=0.02,
+    reach=0.75,
+    min_reach=0.38,
+    max_joint_speed=2.0,
+)
+
+ARMS = {profile.name: profile for profile in (UR5_SUCTION, FRANKA_GRIPPER)}
+
+
+def arm_profile(name: str) -> ArmProfile:
+    if name not in ARMS:
+        raise ValueError(f"unknown arm {name!r}; known: {sorted(ARMS)}")
+    return ARMS[name]
