@@ -6,12 +6,21 @@ no running ROS graph.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from builtin_interfaces.msg import Time
+from builtin_interfaces.msg import Duration, Time
+from geometry_msgs.msg import Point, Pose, Quaternion
+from scipy.spatial.transform import Rotation
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
+from trajectory_msgs.msg import JointTrajectory as JointTrajectoryMsg
+from trajectory_msgs.msg import JointTrajectoryPoint
 
+from cliport_ros.execution.actions import PickPlace
+from cliport_ros.execution.trajectory import JointTrajectory
 from cliport_ros.msg import Heightmap as HeightmapMsg
+from cliport_ros.msg import PickPlace as PickPlaceMsg
 from cliport_ros.perception.camera import DEPTH_ENCODINGS, Intrinsics, PerceptionError, decode_depth
 from cliport_ros.perception.heightmap import Heightmap
 from cliport_ros.perception.workspace import Workspace
@@ -124,3 +133,58 @@ def heightmap_from_msg(msg: HeightmapMsg) -> Heightmap:
             f"heightmap images {color.shape[:2]} / {height.shape} do not match the bounds' grid {ws.shape}"
         )
     return Heightmap(color, height, ws)
+
+
+def yaw_quaternion(yaw: float) -> Quaternion:
+    """Rotation by ``yaw`` radians about +z."""
+    return Quaternion(z=math.sin(yaw / 2), w=math.cos(yaw / 2))
+
+
+def quaternion_yaw(q: Quaternion) -> float:
+    """Yaw (rad) of a quaternion; refuses one that is not a rotation about z alone."""
+    rot = Rotation.from_quat([q.x, q.y, q.z, q.w])
+    tilt = np.degrees(np.arccos(np.clip(rot.apply([0.0, 0.0, 1.0])[2], -1.0, 1.0)))
+    if tilt > 1.0:
+        raise ValueError(f"orientation tilts the tool {tilt:.1f} degrees; only rotations about +z are supported")
+    return float(rot.as_euler("zyx")[0])
+
+
+def pick_place_to_msg(action: PickPlace, header: Header, pick_pixel: tuple[int, int], place_pixel: tuple[int, int],
+                      pick_confidence: float, place_confidence: float, instruction: str) -> PickPlaceMsg:
+    def pose(xyz: tuple[float, float, float], yaw: float) -> Pose:
+        return Pose(position=Point(x=xyz[0], y=xyz[1], z=xyz[2]), orientation=yaw_quaternion(yaw))
+
+    return PickPlaceMsg(
+        header=header, pick=pose(action.pick_xyz, action.pick_yaw), place=pose(action.place_xyz, action.place_yaw),
+        pick_row=int(pick_pixel[0]), pick_col=int(pick_pixel[1]),
+        place_row=int(place_pixel[0]), place_col=int(place_pixel[1]),
+        place_rotation=action.rotation, pick_confidence=float(pick_confidence),
+        place_confidence=float(place_confidence), instruction=instruction,
+    )
+
+
+def pick_place_from_msg(msg: PickPlaceMsg) -> PickPlace:
+    """PickPlace message -> core PickPlace (ValueError for non-finite values or tilted orientations)."""
+    def xyz(pose: Pose) -> tuple[float, float, float]:
+        return (pose.position.x, pose.position.y, pose.position.z)
+
+    return PickPlace(xyz(msg.pick), xyz(msg.place), quaternion_yaw(msg.pick.orientation),
+                     quaternion_yaw(msg.place.orientation))
+
+
+def trajectory_from_msg(msg: JointTrajectoryMsg) -> JointTrajectory:
+    times = [stamp_to_seconds(p.time_from_start) for p in msg.points]
+    return JointTrajectory(tuple(msg.joint_names), np.array(times), np.array([list(p.positions) for p in msg.points]))
+
+
+def trajectory_to_msg(trajectory: JointTrajectory, header: Header) -> JointTrajectoryMsg:
+    msg = JointTrajectoryMsg(header=header, joint_names=list(trajectory.joint_names))
+    velocities = trajectory.velocities
+    for k, (t, q) in enumerate(zip(trajectory.times, trajectory.positions, strict=True)):
+        point = JointTrajectoryPoint(positions=[float(v) for v in q])
+        if velocities is not None:
+            point.velocities = [float(v) for v in velocities[k]]
+        sec, nanosec = divmod(round(float(t) * 1e9), 1_000_000_000)
+        point.time_from_start = Duration(sec=sec, nanosec=nanosec)
+        msg.points.append(point)
+    return msg

@@ -5,7 +5,8 @@ Publishes each camera's colour/depth/camera_info (as realsense-ros would) and
 ``/<controller>/joint_trajectory`` (as a ros2_control joint trajectory
 controller would); switches suction with the ``gripper/set`` service
 (std_srvs/SetBool, success = something is held); and serves ``sim/reset``
-(ResetTask) and ``sim/status`` (TaskStatus).
+(ResetTask), ``sim/status`` (TaskStatus) and ``sim/oracle`` (OracleAction:
+the scripted expert's next pick-and-place, which reads true object poses).
 
 Everything runs on one thread: PyBullet's client is not thread-safe, so
 physics, rendering and service callbacks must not interleave. Physics
@@ -22,22 +23,26 @@ import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
+from std_msgs.msg import Header
 from std_srvs.srv import SetBool
 from trajectory_msgs.msg import JointTrajectory as JointTrajectoryMsg
 
 from cliport_ros.execution.trajectory import JointTrajectory
 from cliport_ros.nodes.camera_publisher import CameraPublisher
+from cliport_ros.nodes.conversions import pick_place_to_msg, trajectory_from_msg
 from cliport_ros.sim.scene import SimConfig, TabletopSim
 from cliport_ros.sim.tasks import make_task
 from cliport_ros.sim.tasks.base import TaskError
-from cliport_ros.srv import ResetTask, TaskStatus
+from cliport_ros.srv import OracleAction, ResetTask, TaskStatus
 
 DEFAULT_CONTROLLERS = {"ur5": "scaled_joint_trajectory_controller", "franka": "fr3_arm_controller"}
 
 
-def trajectory_from_msg(msg: JointTrajectoryMsg) -> JointTrajectory:
-    times = [p.time_from_start.sec + p.time_from_start.nanosec * 1e-9 for p in msg.points]
-    return JointTrajectory(tuple(msg.joint_names), np.array(times), np.array([list(p.positions) for p in msg.points]))
+def same_instruction(a: str, b: str) -> bool:
+    """Equal up to case, surrounding/multiple spaces and a final full stop."""
+    def norm(text: str) -> str:
+        return " ".join(text.lower().split()).rstrip(".")
+    return norm(a) == norm(b)
 
 
 class SimNode(Node):
@@ -66,6 +71,7 @@ class SimNode(Node):
         self.create_service(SetBool, "gripper/set", self._on_gripper)
         self.create_service(ResetTask, "sim/reset", self._on_reset)
         self.create_service(TaskStatus, "sim/status", self._on_status)
+        self.create_service(OracleAction, "sim/oracle", self._on_oracle)
         self.create_timer(1.0 / joint_state_rate, self._tick)
         self.get_logger().info(
             f"simulating a {arm} with cameras {[c.name for c in self.sim.perception.cameras]}; "
@@ -151,6 +157,26 @@ class SimNode(Node):
         response.instruction = self.task.language(self.sim)
         response.reward = float(self.task.reward(self.sim))
         response.done = self.task.done(self.sim)
+        return response
+
+    def _on_oracle(self, request: OracleAction.Request, response: OracleAction.Response) -> OracleAction.Response:
+        if self.task is None:
+            response.message = "no task: reset one with sim/reset first"
+            return response
+        goal = self.task.language(self.sim)
+        if not same_instruction(request.instruction, goal):
+            response.message = f"the oracle can only carry out the scene's current instruction: '{goal}'"
+            return response
+        action = None if self.task.done(self.sim) else self.task.oracle(self.sim)
+        if action is None:
+            response.message = f"nothing left to do for '{goal}'"
+            return response
+        ws = self.sim.perception.workspace
+        header = Header(frame_id=self.sim.perception.base_frame, stamp=self.get_clock().now().to_msg())
+        response.action = pick_place_to_msg(
+            action, header, tuple(ws.xyz_to_pix(action.pick_xyz)), tuple(ws.xyz_to_pix(action.place_xyz)),
+            1.0, 1.0, request.instruction)
+        response.success, response.message = True, "oracle pick-and-place from the true object poses"
         return response
 
     def destroy_node(self) -> None:

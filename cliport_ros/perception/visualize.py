@@ -42,3 +42,43 @@ def heightmap_figure(heightmap: Heightmap, views: Sequence[np.ndarray] = (), sca
 def save_rgb(path: str, rgb: np.ndarray) -> None:
     if not cv2.imwrite(str(path), rgb[..., ::-1]):
         raise OSError(f"could not write image {path}")
+
+
+def _heat(logits: np.ndarray) -> np.ndarray:
+    """Logits (rows, cols) -> weights in [0, 1]: the softmax scaled so its peak is 1."""
+    z = np.asarray(logits, dtype=np.float64)
+    p = np.exp(z - z.max())
+    return p / p.max()
+
+
+def _overlay(color: np.ndarray, logits: np.ndarray | None) -> np.ndarray:
+    if logits is None:
+        return color.copy()
+    heat = _heat(logits)
+    jet = cv2.applyColorMap((heat * 255).astype(np.uint8), cv2.COLORMAP_JET)[..., ::-1]
+    alpha = (0.15 + 0.7 * np.sqrt(heat))[..., None]
+    return (color * (1 - alpha) + jet * alpha).astype(np.uint8)
+
+
+def affordance_figure(heightmap: Heightmap, pick_pixel: Sequence[int], place_pixel: Sequence[int],
+                      rotation: float, pick_logits: np.ndarray | None = None,
+                      place_logits: np.ndarray | None = None, scale: int = 2) -> np.ndarray:
+    """RGB figure: pick affordance | place affordance (at the chosen rotation) over the colormap.
+
+    Without logits (a scripted policy) only the choices are drawn: a circle
+    at the pick, and at the place a circle with a tick showing the rotation
+    from pick to place (counter-clockwise seen from above).
+    """
+    panels = []
+    for logits, pixel, tick in ((pick_logits, pick_pixel, None), (place_logits, place_pixel, rotation)):
+        img = _overlay(heightmap.color, logits)
+        img = np.ascontiguousarray(np.repeat(np.repeat(img, scale, 0), scale, 1))
+        centre = (int((pixel[1] + 0.5) * scale), int((pixel[0] + 0.5) * scale))  # (x = col, y = row)
+        cv2.circle(img, centre, 5 * scale, (255, 255, 255), 2)
+        if tick is not None:
+            # x right and y down on screen (a mirror of the view from above): ccw on the table is cw here.
+            end = (int(centre[0] + 12 * scale * np.cos(tick)), int(centre[1] + 12 * scale * np.sin(tick)))
+            cv2.line(img, centre, end, (255, 255, 255), 2)
+        panels.append(img)
+    gap = np.full((panels[0].shape[0], 8, 3), 255, np.uint8)
+    return np.concatenate([panels[0], gap, panels[1]], axis=1)

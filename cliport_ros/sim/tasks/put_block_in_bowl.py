@@ -12,6 +12,7 @@ from cliport_ros.sim.tasks.base import Goal, Task, register_task, sample_free_xy
 
 BLOCK = 0.04
 BOWL = 0.12
+BOWL_FLOOR = 0.005  # top of the bowl's floor (TabletopSim.add_bowl)
 
 
 class PutBlockInBowl(Task):
@@ -41,7 +42,8 @@ class PutBlockInBowl(Task):
         for _ in range(n_bowls):
             xy = sample_free_xy(rng, sim, BOWL / 2, taken)
             sim.add_bowl((*xy, 0.0), COLORS[place_color], diameter=BOWL)
-            targets.append((np.array([*xy, 0.0]), 0.0))
+            # z: where a block's centre rests in the bowl, so the oracle's place height is the real one
+            targets.append((np.array([*xy, BOWL_FLOOR + BLOCK / 2]), 0.0))
         blocks = []
         for _ in range(n_blocks):
             xy = sample_free_xy(rng, sim, BLOCK * math.sqrt(2) / 2, taken)
