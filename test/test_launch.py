@@ -41,11 +41,15 @@ def test_launch_file_names_real_executables_and_configs(path: Path):
         executable = _keyword(node, "executable")
         assert executable in INSTALLED_PROGRAMS, f"{executable} is not installed by CMakeLists.txt"
         assert (REPO / "scripts" / executable).is_file()
+    declared = set()
     for arg in _calls(tree, "DeclareLaunchArgument"):
         assert _keyword(arg, "description"), "every launch argument needs a description"
-        default = _keyword(arg, "default_value")
-        if isinstance(default, str) and default.endswith(".yaml"):
-            assert (REPO / "config" / default).is_file(), f"{default} is not in config/"
+        declared.add(arg.args[0].value)
+    for used in _calls(tree, "LaunchConfiguration"):
+        assert used.args[0].value in declared, f"LaunchConfiguration({used.args[0].value!r}) is never declared"
+    yaml_names = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and str(n.value).endswith(".yaml")}
+    for name in yaml_names:
+        assert (REPO / "config" / name).is_file(), f"{name} is not in config/"
 
 
 @pytest.mark.skipif(importlib.util.find_spec("launch_ros") is None, reason="launch_ros needs a ROS install")
