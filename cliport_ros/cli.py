@@ -16,9 +16,42 @@ def _bench_perception(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from cliport_ros.nodes.perception_demo import DemoConfig, run
+    if args.perception_only:
+        from cliport_ros.nodes import perception_demo
 
-    return run(DemoConfig(config=args.config, out=args.out, timeout=args.timeout))
+        return perception_demo.run(perception_demo.DemoConfig(out=args.out or "out/demo_heightmap.png"))
+    from cliport_ros.nodes.demo import DemoConfig, run
+
+    return run(DemoConfig(task=args.task, seed=args.seed, policy=args.policy, arm=args.arm,
+                          real_time_factor=args.real_time_factor, out=args.out or "out/demo.png"))
+
+
+def _instruct(args: argparse.Namespace) -> int:
+    import rclpy
+
+    from cliport_ros.nodes.client import StackClient, code_name
+
+    with rclpy.init():
+        client = StackClient()
+        try:
+            missing = client.wait_for_services(("instruct",), timeout=args.wait)
+            if missing:
+                print(f"no {missing[0]} service within {args.wait:g} s: is policy_node running "
+                      "(same ROS_DOMAIN_ID and discovery range)?", file=sys.stderr)
+                return 3
+            result = client.instruct(args.instruction, dry_run=args.dry_run, timeout=args.timeout)
+        finally:
+            client.close()
+    print(f"{code_name(result.code)}: {result.message}")
+    print(f"policy: {result.policy}")
+    if result.pick_confidence or result.place_confidence:
+        pick, place = result.pick_pose.pose.position, result.place_pose.pose.position
+        print(f"pick ({pick.x:.3f}, {pick.y:.3f}, {pick.z:.3f}) pixel {list(result.pick_pixel)} "
+              f"p={result.pick_confidence:.3g}; place ({place.x:.3f}, {place.y:.3f}, {place.z:.3f}) pixel "
+              f"{list(result.place_pixel)} p={result.place_confidence:.3g}, rotation {result.place_rotation:.2f} rad")
+    print(f"predict {result.predict_seconds:.2f} s, execute {result.execute_seconds:.2f} s, "
+          f"arm moved: {'yes' if result.executed else 'no'}")
+    return 0 if result.success else 1
 
 
 def _bench_sim(args: argparse.Namespace) -> int:
@@ -100,11 +133,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="run the perception pipeline over DDS on a rendered scene")
-    demo.add_argument("--config", default="cameras_ravens.yaml", help="camera layout YAML (path or name in config/)")
-    demo.add_argument("--out", default="out/demo_heightmap.png", help="where to save the picture")
-    demo.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the heightmap")
+    demo = sub.add_parser("demo", help="the simulated arm carries out an instruction sent over /instruct")
+    demo.add_argument("--task", default="put-block-in-bowl-seen-colors", help="task whose scene to set up")
+    demo.add_argument("--seed", type=int, default=10001, help="scene seed (10001: the first test scene)")
+    demo.add_argument("--policy", default="oracle",
+                      help="checkpoint path, or oracle (the simulator's scripted expert, reads true poses)")
+    demo.add_argument("--arm", default="ur5", choices=["ur5", "franka"], help="simulated arm")
+    demo.add_argument("--real-time-factor", type=float, default=2.0, help="simulated seconds per wall second")
+    demo.add_argument("--out", default=None, help="picture to save (default out/demo.png)")
+    demo.add_argument("--perception-only", action="store_true",
+                      help="only the perception pipeline over DDS on an analytic scene")
     demo.set_defaults(func=_demo)
+
+    instruct = sub.add_parser("instruct", help="send one instruction to a running policy_node (/instruct)")
+    instruct.add_argument("instruction", help='e.g. "put the red blocks in a green bowl"')
+    instruct.add_argument("--dry-run", action="store_true", help="only predict and check reachability")
+    instruct.add_argument("--wait", type=float, default=10.0, help="seconds to wait for the service")
+    instruct.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the outcome")
+    instruct.set_defaults(func=_instruct)
 
     collect = sub.add_parser("collect", help="oracle demonstrations in the simulator (resumable)")
     collect.add_argument("--task", required=True, help="task name, e.g. put-block-in-bowl-seen-colors")

@@ -30,7 +30,7 @@ def test_help_describes_every_subcommand():
 
 def test_demo_prints_measured_heights_and_saves_the_picture(tmp_path):
     out = tmp_path / "demo.png"
-    result = cliport("demo", "--out", str(out))
+    result = cliport("demo", "--perception-only", "--out", str(out))
     assert result.returncode == 0, result.stdout + result.stderr
     rows = re.findall(r"\| box at .*? \| ([\d.]+) \| ([\d.]+) \|", result.stdout)
     assert len(rows) == 4

@@ -1,0 +1,92 @@
+"""A client of the running stack: instruct, reset and query the simulator, read heightmaps and affordances.
+
+Used by ``cliport instruct`` / ``demo`` / ``bench e2e`` and the end-to-end
+tests. It owns its node and a single-threaded executor and spins only while
+waiting for an answer; it is not meant to be used from inside a callback.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import rclpy
+from rclpy.context import Context
+from rclpy.executors import SingleThreadedExecutor
+from sensor_msgs.msg import Image
+
+from cliport_ros.msg import Heightmap as HeightmapMsg
+from cliport_ros.nodes.conversions import stamp_to_seconds
+from cliport_ros.nodes.perception_node import LATCHED
+from cliport_ros.srv import Instruct, ResetTask, TaskStatus
+
+CODE_NAMES = {getattr(Instruct.Response, n): n for n in dir(Instruct.Response)
+              if n.isupper() and isinstance(getattr(Instruct.Response, n), int)}
+
+
+def code_name(code: int) -> str:
+    return CODE_NAMES.get(code, f"code {code}")
+
+
+class StackClient:
+    def __init__(self, context: Context | None = None, name: str = "cliport_client") -> None:
+        self.node = rclpy.create_node(name, context=context)
+        self.executor = SingleThreadedExecutor(context=context)
+        self.executor.add_node(self.node)
+        self.heightmaps: list[HeightmapMsg] = []
+        self.affordances: list[Image] = []
+        self.node.create_subscription(HeightmapMsg, "heightmap", self.heightmaps.append, LATCHED)
+        self.node.create_subscription(Image, "policy/affordance", self.affordances.append, LATCHED)
+        self._clients = {
+            "instruct": self.node.create_client(Instruct, "instruct"),
+            "reset": self.node.create_client(ResetTask, "sim/reset"),
+            "status": self.node.create_client(TaskStatus, "sim/status"),
+        }
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.node.destroy_node()
+
+    def spin_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                return False
+            self.executor.spin_once(timeout_sec=0.05)
+        return True
+
+    def wait_for_services(self, names: tuple[str, ...] = ("instruct", "reset", "status"), timeout: float = 60.0
+                          ) -> list[str]:
+        """Wait for the named services; return those still missing after ``timeout``."""
+        self.spin_until(lambda: all(self._clients[n].service_is_ready() for n in names), timeout)
+        return [self._clients[n].srv_name for n in names if not self._clients[n].service_is_ready()]
+
+    def call(self, name: str, request, timeout: float):
+        """Call a service and wait; TimeoutError when it is missing or does not answer."""
+        client = self._clients[name]
+        if not self.spin_until(client.service_is_ready, min(timeout, 30.0)):
+            raise TimeoutError(f"service {client.srv_name} is not available")
+        future = client.call_async(request)
+        if not self.spin_until(future.done, timeout):
+            client.remove_pending_request(future)
+            raise TimeoutError(f"service {client.srv_name} did not answer within {timeout:g} s")
+        return future.result()
+
+    def instruct(self, instruction: str, dry_run: bool = False, timeout: float = 600.0) -> Instruct.Response:
+        return self.call("instruct", Instruct.Request(instruction=instruction, dry_run=dry_run), timeout)
+
+    def reset(self, task: str, seed: int, timeout: float = 60.0) -> ResetTask.Response:
+        return self.call("reset", ResetTask.Request(task=task, seed=seed), timeout)
+
+    def status(self, timeout: float = 10.0) -> TaskStatus.Response:
+        return self.call("status", TaskStatus.Request(), timeout)
+
+    def now(self) -> float:
+        return self.node.get_clock().now().nanoseconds * 1e-9
+
+    def heightmap_after(self, t: float, timeout: float = 30.0) -> HeightmapMsg | None:
+        """The first heightmap stamped after ROS time ``t`` (seconds), or None."""
+        def newer() -> bool:
+            return bool(self.heightmaps) and stamp_to_seconds(self.heightmaps[-1].header.stamp) > t
+
+        return self.heightmaps[-1] if self.spin_until(newer, timeout) else None
