@@ -1,0 +1,142 @@
+"""policy_node's refusals over DDS: no heightmap, a stale one, low confidence, a corrupt checkpoint.
+
+The node runs in this process on its own MultiThreadedExecutor thread (as in
+its main()); the test talks to it through a client node over DDS.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.parameter import Parameter
+from rclpy.time import Time
+from std_msgs.msg import Header
+
+from cliport_ros.model.checkpoint import CheckpointError, save_checkpoint
+from cliport_ros.model.config import preset
+from cliport_ros.model.policy import CLIPortPolicy
+from cliport_ros.msg import Heightmap as HeightmapMsg
+from cliport_ros.msg import PickPlace as PickPlaceMsg
+from cliport_ros.nodes.client import StackClient
+from cliport_ros.nodes.conversions import heightmap_to_msg
+from cliport_ros.nodes.perception_node import LATCHED
+from cliport_ros.nodes.policy_node import PolicyNode
+from cliport_ros.perception.heightmap import Heightmap
+from cliport_ros.perception.workspace import Workspace
+from cliport_ros.srv import Instruct
+
+Code = Instruct.Response
+SMALL_WS = Workspace(0.25, 0.35, -0.1, 0.1, 0.0, 0.28, 0.003125)  # 64 x 32 cells, the tiny model's input
+TINY = dict(in_shape=(64, 32), crop_size=32, n_rotations=8, streams="transporter_only", clip_weights="random:0",
+            spatial_widths=(8, 8, 8, 16, 16, 16), decoder_widths=(16, 16, 8, 8, 8, 8), semantic_bottleneck=16)
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory) -> str:
+    torch.manual_seed(0)
+    policy = CLIPortPolicy(preset("small", **TINY))
+    return str(save_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pt", policy))
+
+
+class Rig:
+    def __init__(self, context, **params) -> None:
+        overrides = [Parameter(k, value=v) for k, v in {"heightmap_wait": 0.3, **params}.items()]
+        self.node = PolicyNode(context=context, parameter_overrides=overrides)
+        self.executor = MultiThreadedExecutor(num_threads=3, context=context)
+        self.executor.add_node(self.node)
+        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self.thread.start()
+        self.client = StackClient(context=context, name="policy_test_client")
+        self.publisher = self.client.node.create_publisher(HeightmapMsg, "heightmap", LATCHED)
+        self.decisions: list[PickPlaceMsg] = []
+        self.client.node.create_subscription(PickPlaceMsg, "policy/decision", self.decisions.append, LATCHED)
+
+    def publish_heightmap(self, age: float = 0.0) -> None:
+        rng = np.random.default_rng(0)
+        heightmap = Heightmap(rng.integers(0, 255, (*SMALL_WS.shape, 3), dtype=np.uint8),
+                              (rng.random(SMALL_WS.shape) * 0.05).astype(np.float32), SMALL_WS)
+        stamp = Time(nanoseconds=self.client.node.get_clock().now().nanoseconds - int(age * 1e9))
+        header = Header(frame_id="base_link", stamp=stamp.to_msg())
+        self.publisher.publish(heightmap_to_msg(heightmap, header, ["test"]))
+        assert self.client.spin_until(lambda: self.node._heightmap is not None, 10), "heightmap never arrived"
+
+    def close(self) -> None:
+        self.client.close()
+        self.executor.shutdown()
+        self.node.destroy_node()
+
+
+@pytest.fixture
+def rig_factory(ros_context) -> Iterator:
+    rigs: list[Rig] = []
+
+    def make(**params) -> Rig:
+        rigs.append(Rig(ros_context, **params))
+        return rigs[-1]
+
+    yield make
+    for rig in rigs:
+        rig.close()
+
+
+def test_no_heightmap_yet_is_refused(rig_factory):
+    rig = rig_factory()
+    result = rig.client.instruct("put the red blocks in a green bowl", timeout=30)
+    assert result.code == Code.NO_HEIGHTMAP and not result.success and not result.executed
+    assert "perception_node" in result.message
+    assert result.policy.startswith("oracle")
+
+
+def test_stale_heightmap_is_refused(rig_factory):
+    rig = rig_factory(max_heightmap_age=2.0)
+    rig.publish_heightmap(age=30.0)
+    result = rig.client.instruct("put the red blocks in a green bowl", timeout=30)
+    assert result.code == Code.STALE_HEIGHTMAP and not result.executed
+    assert "old" in result.message
+
+
+def test_oracle_without_a_simulator_is_a_clear_error(rig_factory):
+    rig = rig_factory()
+    rig.publish_heightmap()
+    result = rig.client.instruct("put the red blocks in a green bowl", timeout=30)
+    assert result.code == Code.INTERNAL_ERROR and "sim/oracle" in result.message and not result.executed
+
+
+def test_low_confidence_prediction_does_not_move(rig_factory, tiny_checkpoint):
+    rig = rig_factory(policy=tiny_checkpoint, min_confidence=0.01)
+    rig.publish_heightmap()
+    result = rig.client.instruct("put the red blocks in a green bowl", timeout=60)
+    assert result.code == Code.LOW_CONFIDENCE and not result.executed, result.message
+    # An untrained model spreads its probability: far below 1 %, and the response says what it would have done.
+    assert 0 < result.pick_confidence < 0.01
+    assert result.policy == f"checkpoint {tiny_checkpoint}"
+    assert 0 <= result.pick_pixel[0] < 64 and 0 <= result.pick_pixel[1] < 32
+    assert rig.client.spin_until(lambda: bool(rig.decisions), 5)
+    assert (rig.decisions[-1].pick_row, rig.decisions[-1].pick_col) == tuple(result.pick_pixel)
+    assert rig.client.spin_until(lambda: bool(rig.client.affordances), 5)
+
+
+def test_heightmap_of_another_size_than_the_model_is_refused(rig_factory, tiny_checkpoint):
+    rig = rig_factory(policy=tiny_checkpoint, min_confidence=0.0)
+    ws = Workspace()  # 320 x 160, not the tiny model's 64 x 32
+    heightmap = Heightmap(np.zeros((*ws.shape, 3), np.uint8), np.zeros(ws.shape, np.float32), ws)
+    header = Header(frame_id="base_link", stamp=rig.client.node.get_clock().now().to_msg())
+    rig.publisher.publish(heightmap_to_msg(heightmap, header, ["test"]))
+    assert rig.client.spin_until(lambda: rig.node._heightmap is not None, 10)
+    result = rig.client.instruct("put the red blocks in a green bowl", timeout=60)
+    assert result.code == Code.INTERNAL_ERROR and "64x32" in result.message and not result.executed
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage"])
+def test_corrupt_checkpoint_stops_the_node_at_start(ros_context, tiny_checkpoint, tmp_path, damage):
+    path = tmp_path / "bad.pt"
+    data = Path(tiny_checkpoint).read_bytes()
+    path.write_bytes(data[: len(data) // 2] if damage == "truncate" else b"not a checkpoint" * 10)
+    with pytest.raises(CheckpointError, match=r"bad\.pt"):
+        PolicyNode(context=ros_context, parameter_overrides=[Parameter("policy", value=str(path))])
