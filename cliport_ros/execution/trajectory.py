@@ -9,11 +9,17 @@ import numpy as np
 
 @dataclass(frozen=True)
 class JointTrajectory:
-    """Waypoints ``positions`` (N, J) in radians reached at ``times`` (N,) seconds from the start."""
+    """Waypoints ``positions`` (N, J) in radians reached at ``times`` (N,) seconds from the start.
+
+    ``velocities`` (N, J) rad/s, when given, are the joint velocities at the
+    waypoints, so a follower interpolates with cubic Hermite splines (as
+    ros2_control's joint trajectory controller does) instead of straight lines.
+    """
 
     joint_names: tuple[str, ...]
     times: np.ndarray
     positions: np.ndarray
+    velocities: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         times = np.asarray(self.times, dtype=float)
@@ -26,16 +32,32 @@ class JointTrajectory:
             raise ValueError("time_from_start must be non-negative and strictly increasing")
         if not np.isfinite(positions).all():
             raise ValueError("positions must be finite")
+        if self.velocities is not None:
+            velocities = np.asarray(self.velocities, dtype=float)
+            if velocities.shape != positions.shape or not np.isfinite(velocities).all():
+                raise ValueError(f"velocities must be finite with the positions' shape {positions.shape}, "
+                                 f"got {velocities.shape}")
 
     @property
     def duration(self) -> float:
         return float(self.times[-1])
 
     def sample(self, t: float, start: np.ndarray) -> np.ndarray:
-        """Joint positions at ``t`` s, moving linearly from ``start`` (the state when it began)."""
+        """Joint positions at ``t`` s from ``start`` (the state when it began, at rest if velocities are given).
+
+        Linear between waypoints, or cubic Hermite when velocities are given;
+        ``start`` before 0 and the last waypoint after the end.
+        """
         times = np.concatenate([[0.0], np.asarray(self.times, dtype=float)])
         positions = np.vstack([np.asarray(start, dtype=float), np.asarray(self.positions, dtype=float)])
-        return np.array([np.interp(t, times, positions[:, j]) for j in range(positions.shape[1])])
+        if self.velocities is None or t <= 0 or t >= times[-1]:
+            return np.array([np.interp(t, times, positions[:, j]) for j in range(positions.shape[1])])
+        velocities = np.vstack([np.zeros(positions.shape[1]), np.asarray(self.velocities, dtype=float)])
+        k = int(np.searchsorted(times, t, side="right")) - 1
+        h = times[k + 1] - times[k]
+        s = (t - times[k]) / h
+        return ((2 * s**3 - 3 * s**2 + 1) * positions[k] + (s**3 - 2 * s**2 + s) * h * velocities[k]
+                + (-2 * s**3 + 3 * s**2) * positions[k + 1] + (s**3 - s**2) * h * velocities[k + 1])
 
     def reordered(self, names: list[str]) -> JointTrajectory:
         """The same trajectory with joints in ``names`` order; every joint must be present."""
@@ -43,4 +65,5 @@ class JointTrajectory:
         if missing:
             raise ValueError(f"trajectory lacks joints {sorted(missing)}; it names {list(self.joint_names)}")
         index = [self.joint_names.index(n) for n in names]
-        return JointTrajectory(tuple(names), self.times, np.asarray(self.positions)[:, index])
+        velocities = None if self.velocities is None else np.asarray(self.velocities)[:, index]
+        return JointTrajectory(tuple(names), self.times, np.asarray(self.positions)[:, index], velocities)

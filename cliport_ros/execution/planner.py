@@ -1,0 +1,217 @@
+"""One pick-and-place decision -> the joint trajectories that carry it out, segment by segment.
+
+The executor publishes each :class:`Segment`, waits for it to finish, then
+issues its gripper command. The tool goes straight up and down over the pick
+and place points (solved by IK every few centimetres so the lines stay
+straight), moves between them at the approach height, and ends at home, out
+of the cameras' view.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from cliport_ros.execution.actions import PickPlace
+from cliport_ros.execution.arms import ArmProfile
+from cliport_ros.execution.kinematics import ArmKinematics, IKError
+from cliport_ros.execution.trajectory import JointTrajectory
+from cliport_ros.perception.workspace import Workspace
+
+PICK_FLOOR = 0.005  # metres above the table: the fingertips go no lower
+
+
+class PlanError(ValueError):
+    """The action cannot be carried out; ``reason`` is "outside_workspace" or "unreachable"."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One trajectory (times from 0 at its start, the start point itself left out) and the gripper
+    command to issue once it has finished: "grip", "release" or None."""
+
+    name: str
+    trajectory: JointTrajectory
+    gripper: str | None = None
+
+
+@dataclass(frozen=True)
+class PlannerConfig:
+    """How the tool moves. Distances in metres, angles in radians, times in seconds."""
+
+    approach_height: float = 0.15  # above pick and place; the simulator's APPROACH_HEIGHT
+    place_clearance: float = 0.01  # release this far above the computed place height
+    velocity_scale: float = 0.5  # fraction of each joint's URDF velocity limit
+    cartesian_step: float = 0.02  # straight lines are IK-solved at points this far apart...
+    yaw_step: float = 0.2  # ...and at most this much turn apart
+    max_joint_jump: float = 0.5  # a larger joint change between those points means the arm would flip
+    min_segment_time: float = 0.2
+    sample_period: float = 0.05  # trajectory points this far apart, so linear interpolation is faithful
+
+    def __post_init__(self) -> None:
+        for name in ("approach_height", "cartesian_step", "yaw_step", "max_joint_jump",
+                     "min_segment_time", "sample_period"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"PlannerConfig: {name}={getattr(self, name)} must be > 0")
+        if self.place_clearance < 0:
+            raise ValueError(f"PlannerConfig: place_clearance={self.place_clearance} must be >= 0")
+        if not 0 < self.velocity_scale <= 1:
+            raise ValueError(f"PlannerConfig: velocity_scale={self.velocity_scale} must be in (0, 1]")
+
+
+def plan_pick_place(action: PickPlace, kin: ArmKinematics, profile: ArmProfile, start: np.ndarray,
+                    workspace: Workspace, config: PlannerConfig, home: np.ndarray | None = None) -> list[Segment]:
+    """Segments from joints ``start`` (J,) through the pick and place back to ``home`` (default: the profile's).
+
+    Raises PlanError("outside_workspace") for a pick or place point outside
+    ``workspace``, PlanError("unreachable") when a waypoint has no IK solution
+    or a straight line would make the arm flip.
+    """
+    pick = np.asarray(action.pick_xyz, dtype=float)
+    place = np.asarray(action.place_xyz, dtype=float)
+    for label, point in (("pick", pick), ("place", place)):
+        _check_workspace(label, point, workspace)
+        _check_reach(label, point, profile)
+    start = np.asarray(start, dtype=float)
+    home = np.asarray(profile.home if home is None else home, dtype=float)
+    up = np.array([0.0, 0.0, config.approach_height])
+    # Suction touches the object's top; fingers reach grasp_depth down its sides.
+    depth = np.array([0.0, 0.0, profile.grasp_depth if profile.gripper == "fingers" else 0.0])
+    tool_pick = pick - depth
+    if profile.gripper == "fingers":
+        tool_pick[2] = max(tool_pick[2], workspace.z_min + PICK_FLOOR)
+    tool_place = place + np.array([0.0, 0.0, config.place_clearance]) - depth
+
+    # Two fingers grip the same at yaw and yaw + pi: prefer whichever turns the wrist less. The
+    # object may turn either way round on the carry; the long way keeps a limited wrist in range.
+    offsets = (0.0, math.pi) if profile.gripper == "fingers" else (0.0,)
+    candidates = []
+    approach_failure: PlanError | None = None
+    for offset in offsets:
+        try:
+            q = kin.ik(tool_pick + up, action.pick_yaw + offset, start)
+        except IKError as error:
+            approach_failure = approach_failure or _unreachable("approach above pick", tool_pick + up, error)
+            continue
+        for turn in _turns(action.rotation):
+            candidates.append((abs(q[-1] - start[-1]), abs(turn), action.pick_yaw + offset, turn, q))
+    line_failure: PlanError | None = None
+    for *_, pick_yaw, turn, q_above_pick in sorted(candidates, key=lambda c: c[:2]):
+        try:
+            descend_pick = _line(kin, "pick", tool_pick + up, tool_pick, pick_yaw, pick_yaw, q_above_pick, config)
+            carry = _line(kin, "approach above place", tool_pick + up, tool_place + up, pick_yaw,
+                          pick_yaw + turn, q_above_pick, config)
+            descend_place = _line(kin, "place", tool_place + up, tool_place, pick_yaw + turn, pick_yaw + turn,
+                                  carry[-1], config)
+            break
+        except PlanError as error:
+            line_failure = line_failure or error
+    else:
+        raise line_failure or approach_failure
+    vmax = config.velocity_scale * kin.velocity_limits
+    paths = [
+        ("approach pick", np.stack([start, q_above_pick]), None),
+        ("descend to pick", descend_pick, "grip"),
+        ("lift", descend_pick[::-1], None),
+        ("carry", carry, None),
+        ("descend to place", descend_place, "release"),
+        ("retreat", descend_place[::-1], None),
+        ("home", np.stack([descend_place[0], home]), None),
+    ]
+    return [Segment(name, time_parameterise(kin.joint_names, path, vmax, config), gripper)
+            for name, path, gripper in paths]
+
+
+def time_parameterise(joint_names: tuple[str, ...], path: np.ndarray, vmax: np.ndarray,
+                      config: PlannerConfig) -> JointTrajectory:
+    """Follow the joint polyline ``path`` (K+1, J) from rest to rest, no joint faster than ``vmax`` (J,) rad/s.
+
+    A path parameter u runs 0..K, one unit per polyline step (equal tool
+    distances on a straight line), along a quintic time scaling: zero
+    velocity and acceleration at both ends, peak speed 1.875 x the mean at
+    mid-time. The duration is set so that peak stays within ``vmax``.
+    Points every ``sample_period`` s carry positions and velocities.
+    """
+    steps = np.diff(path, axis=0)
+    count = len(steps)
+    seconds_per_step = float(np.max(np.abs(steps) / vmax)) if count else 0.0
+    duration = max(config.min_segment_time, 1.875 * count * seconds_per_step)
+    samples = math.ceil(duration / config.sample_period - 1e-9)
+    tau = np.arange(1, samples + 1) / samples
+    if count == 0:  # already there: hold still for the minimum time
+        positions = np.repeat(path[:1], samples, axis=0)
+        return JointTrajectory(joint_names, tau * duration, positions, np.zeros_like(positions))
+    u = count * (10 * tau**3 - 15 * tau**4 + 6 * tau**5)
+    u_dot = count / duration * 30 * tau**2 * (1 - tau) ** 2
+    k = np.minimum(np.floor(u).astype(int), count - 1)
+    positions = path[k] + (u - k)[:, None] * steps[k]
+    positions[-1] = path[-1]  # exactly, not up to rounding
+    return JointTrajectory(joint_names, tau * duration, positions, u_dot[:, None] * steps[k])
+
+
+def _line(kin: ArmKinematics, label: str, start: np.ndarray, end: np.ndarray, start_yaw: float,
+          end_yaw: float, seed: np.ndarray, config: PlannerConfig) -> np.ndarray:
+    """Joints (K+1, J) at evenly spaced tool poses from ``start`` to ``end``, each IK seeded by the last.
+
+    The first row is ``seed``, which must already put the tool at ``start``.
+    ``label`` names the end point in errors.
+    """
+    try:  # the end on its own first, so that an unreachable target is named as such
+        kin.ik(end, end_yaw, seed)
+    except IKError as error:
+        raise _unreachable(label, end, error) from error
+    count = max(1, math.ceil(max(np.linalg.norm(end - start) / config.cartesian_step,
+                                 abs(end_yaw - start_yaw) / config.yaw_step)))
+    path = [np.asarray(seed, dtype=float)]
+    for s in np.arange(1, count + 1) / count:
+        xyz = start + s * (end - start)
+        try:
+            q = kin.ik(xyz, start_yaw + s * (end_yaw - start_yaw), path[-1])
+        except IKError as error:
+            raise PlanError("unreachable", f"{label} at {_fmt(end)} is out of reach along a straight line: "
+                                           f"{error}") from error
+        jump = np.abs(q - path[-1])
+        if jump.max() > config.max_joint_jump:
+            joint = kin.joint_names[int(jump.argmax())]
+            raise PlanError("unreachable", f"{label} at {_fmt(end)} is out of reach along a straight line: the "
+                                           f"arm would flip at {_fmt(xyz)} ({joint} jumps {jump.max():.2f} rad > "
+                                           f"max_joint_jump {config.max_joint_jump} rad)")
+        path.append(q)
+    return np.stack(path)
+
+
+def _turns(rotation: float) -> tuple[float, ...]:
+    """The object's turn from pick to place, the short way (``rotation`` in (-pi, pi]) then the long way."""
+    if abs(rotation) < 1e-9:
+        return (0.0,)
+    return rotation, rotation - math.copysign(2 * math.pi, rotation)
+
+
+def _check_workspace(label: str, point: np.ndarray, ws: Workspace) -> None:
+    bounds = (("x", ws.x_min, ws.x_max), ("y", ws.y_min, ws.y_max), ("z", ws.z_min - 0.01, ws.z_max))
+    for axis, (name, lo, hi) in enumerate(bounds):
+        if not lo <= point[axis] <= hi:
+            raise PlanError("outside_workspace", f"{label} at {_fmt(point)} is outside the workspace: "
+                                                 f"{name}={point[axis]:.3f} not in [{lo:.3f}, {hi:.3f}]")
+
+
+def _check_reach(label: str, point: np.ndarray, profile: ArmProfile) -> None:
+    """Refuse distances at which IK may succeed but the arm cannot grasp top-down (e.g. it hits itself)."""
+    distance = math.hypot(point[0], point[1])
+    if not profile.min_reach <= distance <= profile.reach:
+        raise PlanError("unreachable", f"{label} at {_fmt(point)} is out of reach: {distance:.3f} m from the base, "
+                                       f"the {profile.name} reaches {profile.min_reach:.2f}..{profile.reach:.2f} m")
+
+
+def _unreachable(label: str, xyz: np.ndarray, error: IKError | None) -> PlanError:
+    return PlanError("unreachable", f"{label} at {_fmt(xyz)} is out of reach: {error}")
+
+
+def _fmt(xyz: np.ndarray) -> str:
+    return "({:.3f}, {:.3f}, {:.3f})".format(*xyz)

@@ -1,0 +1,221 @@
+"""Arm kinematics (Pinocchio) against PyBullet, and the pick-and-place motion plan, also run in the simulator."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+
+import numpy as np
+import pybullet
+import pytest
+from pybullet_utils.bullet_client import BulletClient
+from scipy.spatial.transform import Rotation
+
+from cliport_ros.execution.actions import PickPlace
+from cliport_ros.execution.arms import arm_profile, tool_down_quaternion
+from cliport_ros.execution.kinematics import ArmKinematics, IKError
+from cliport_ros.execution.planner import PlanError, PlannerConfig, plan_pick_place
+from cliport_ros.perception.workspace import Workspace
+from cliport_ros.sim.robots import Arm
+from cliport_ros.sim.scene import SimConfig, TabletopSim
+
+ARMS = ("ur5", "franka")
+SEGMENTS = ["approach pick", "descend to pick", "lift", "carry", "descend to place", "retreat", "home"]
+GRIPPER = [None, "grip", None, None, "release", None, None]
+
+
+@pytest.fixture(scope="module", params=ARMS)
+def arm(request):
+    """(profile, kinematics) of one arm."""
+    profile = arm_profile(request.param)
+    return profile, ArmKinematics.from_profile(profile)
+
+
+def reachable_targets(name: str) -> list[tuple[float, float, float]]:
+    """A grid over the Ravens workspace; the Franka's only where it can grasp top-down."""
+    grid = itertools.product(np.linspace(0.3, 0.7, 5), np.linspace(-0.4, 0.4, 5), (0.02, 0.1, 0.2))
+    return [p for p in grid if name == "ur5" or 0.4 <= math.hypot(p[0], p[1]) <= 0.72]
+
+
+def angle_between(a: Rotation, b: Rotation) -> float:
+    return float((a.inv() * b).magnitude())
+
+
+def test_joint_names_follow_the_simulator(arm):
+    profile, kin = arm
+    bullet = BulletClient(connection_mode=pybullet.DIRECT)
+    try:
+        assert list(kin.joint_names) == Arm(bullet, profile).joint_names
+    finally:
+        bullet.disconnect()
+    assert len(kin.lower) == len(kin.upper) == len(kin.velocity_limits) == len(profile.home)
+
+
+def test_ik_round_trips_and_agrees_with_pybullet(arm):
+    profile, kin = arm
+    bullet = BulletClient(connection_mode=pybullet.DIRECT)
+    body = bullet.loadURDF(profile.urdf, useFixedBase=True)
+    infos = [bullet.getJointInfo(body, j) for j in range(bullet.getNumJoints(body))]
+    joint = {info[1].decode(): j for j, info in enumerate(infos)}
+    tool = {info[12].decode(): j for j, info in enumerate(infos)}[profile.tool_link]
+    try:
+        for xyz, yaw in itertools.product(reachable_targets(profile.name), (-1.0, 0.0, 1.5, 3.0)):
+            q = kin.ik(xyz, yaw, np.array(profile.home))
+            assert np.all(q >= kin.lower) and np.all(q <= kin.upper)
+            target = Rotation.from_quat(tool_down_quaternion(yaw))
+            position, rotation = kin.fk(q)
+            assert np.linalg.norm(position - xyz) <= 1e-3
+            assert angle_between(Rotation.from_matrix(rotation), target) <= math.radians(1)
+            for name, value in zip(kin.joint_names, q, strict=True):
+                bullet.resetJointState(body, joint[name], value)
+            bullet_xyz, bullet_quat = bullet.getLinkState(body, tool, computeForwardKinematics=True)[4:6]
+            assert np.linalg.norm(np.array(bullet_xyz) - xyz) <= 1e-3, (xyz, yaw)
+            assert angle_between(Rotation.from_quat(bullet_quat), target) <= math.radians(1), (xyz, yaw)
+    finally:
+        bullet.disconnect()
+
+
+def test_ik_stays_at_a_seed_that_already_solves_it(arm):
+    profile, kin = arm
+    seed = kin.ik((0.5, 0.1, 0.1), 0.4, np.array(profile.home))
+    np.testing.assert_allclose(kin.ik((0.5, 0.1, 0.1), 0.4, seed), seed, atol=1e-6)
+
+
+def test_ik_error_names_an_unreachable_target(arm):
+    profile, kin = arm
+    with pytest.raises(IKError, match=r"\(1\.500, 0\.000, 0\.100\).*mm"):
+        kin.ik((1.5, 0.0, 0.1), 0.0, np.array(profile.home))
+
+
+@pytest.fixture(scope="module", params=[(arm, yaws) for arm in ARMS for yaws in ((0.0, 0.0), (0.3, -2.8))],
+                ids=lambda p: f"{p[0]}-yaw{p[1][0]}-{p[1][1]}")
+def plan(request):
+    """An arm, its action and the plan for it from home; -2.8 rad needs the half-turn finger choice."""
+    name, (pick_yaw, place_yaw) = request.param
+    profile = arm_profile(name)
+    kin = ArmKinematics.from_profile(profile)
+    action = PickPlace((0.5, 0.1, 0.04), (0.55, -0.2, 0.06), pick_yaw, place_yaw)
+    start = np.array(profile.home) + 0.05
+    return profile, kin, action, start, plan_pick_place(action, kin, profile, start, Workspace(), PlannerConfig())
+
+
+def test_plan_segments_and_gripper_commands(plan):
+    profile, kin, action, _, segments = plan
+    assert [s.name for s in segments] == SEGMENTS
+    assert [s.gripper for s in segments] == GRIPPER
+    depth = np.array([0, 0, profile.grasp_depth])
+    grip_xyz, grip_rotation = kin.fk(segments[1].trajectory.positions[-1])
+    np.testing.assert_allclose(grip_xyz, np.array(action.pick_xyz) - depth, atol=1e-3)
+    release_xyz, release_rotation = kin.fk(segments[4].trajectory.positions[-1])
+    np.testing.assert_allclose(release_xyz, np.array(action.place_xyz) + [0, 0, 0.01] - depth, atol=1e-3)
+    # The object turns by the action's rotation, whichever of the two finger yaws was taken.
+    turned = Rotation.from_matrix(grip_rotation).inv() * Rotation.from_matrix(release_rotation)
+    assert turned.magnitude() == pytest.approx(abs(action.rotation), abs=math.radians(1))
+
+
+def test_plan_is_continuous_within_limits_and_rests_at_both_ends(plan):
+    profile, kin, _, start, segments = plan
+    vmax = 0.5 * kin.velocity_limits * (1 + 1e-9)
+    previous = start
+    for segment in segments:
+        trajectory = segment.trajectory
+        positions, velocities = trajectory.positions, trajectory.velocities
+        assert trajectory.times[0] > 0 and trajectory.duration >= 0.2
+        assert np.isfinite(positions).all() and np.isfinite(velocities).all()
+        assert np.all(positions >= kin.lower) and np.all(positions <= kin.upper), segment.name
+        assert np.all(np.abs(velocities) <= vmax), segment.name
+        steps = np.diff(np.vstack([previous, positions]), axis=0)
+        assert np.all(np.abs(steps) <= vmax * np.diff(np.concatenate([[0], trajectory.times]))[:, None]), segment.name
+        np.testing.assert_array_equal(velocities[-1], 0)
+        assert np.abs(velocities[0]).max() <= 0.6 * max(np.abs(velocities).max(), 1e-12), segment.name
+        previous = positions[-1]
+    np.testing.assert_allclose(previous, profile.home, atol=1e-12)
+
+
+@pytest.mark.parametrize("index", [1, 2, 4, 5])
+def test_vertical_segments_keep_the_tool_on_the_vertical(plan, index):
+    _, kin, _, _, segments = plan
+    before = segments[index - 1].trajectory.positions[-1]
+    trajectory = segments[index].trajectory
+    times = np.linspace(0, trajectory.duration, 4 * len(trajectory.times))
+    tool = np.array([kin.fk(trajectory.sample(t, before))[0] for t in times])
+    assert np.linalg.norm(tool[:, :2] - tool[0, :2], axis=1).max() <= 2e-3
+    assert abs(tool[-1, 2] - tool[0, 2]) == pytest.approx(0.15, abs=1e-3)
+
+
+def test_plan_refuses_points_outside_the_workspace():
+    profile = arm_profile("ur5")
+    kin = ArmKinematics.from_profile(profile)
+    home = np.array(profile.home)
+    with pytest.raises(PlanError, match=r"pick .* x=0\.900") as caught:
+        plan_pick_place(PickPlace((0.9, 0.0, 0.02), (0.5, 0.0, 0.02)), kin, profile, home, Workspace(), PlannerConfig())
+    assert caught.value.reason == "outside_workspace"
+    with pytest.raises(PlanError, match=r"place .* z=0\.400") as caught:
+        plan_pick_place(PickPlace((0.5, 0.0, 0.02), (0.5, 0.0, 0.4)), kin, profile, home, Workspace(), PlannerConfig())
+    assert caught.value.reason == "outside_workspace"
+
+
+def test_plan_refuses_unreachable_points():
+    franka = arm_profile("franka")
+    kin = ArmKinematics.from_profile(franka)
+    with pytest.raises(PlanError, match=r"pick at \(0\.300.*out of reach") as caught:
+        plan_pick_place(PickPlace((0.3, 0.0, 0.02), (0.5, 0.0, 0.02)), kin, franka, np.array(franka.home),
+                        Workspace(), PlannerConfig())
+    assert caught.value.reason == "unreachable"
+    # Past the reach check, the IK itself refuses.
+    ur5 = dataclasses.replace(arm_profile("ur5"), reach=5.0)
+    kin = ArmKinematics.from_profile(ur5)
+    wide = Workspace(x_max=2.0)
+    with pytest.raises(PlanError, match=r"place at \(1\.500.*out of reach: no IK solution") as caught:
+        plan_pick_place(PickPlace((0.5, 0.0, 0.02), (1.5, 0.0, 0.02)), kin, ur5, np.array(ur5.home),
+                        wide, PlannerConfig())
+    assert caught.value.reason == "unreachable"
+    # A straight line whose IK points lie far apart in joint space is refused, not flipped through.
+    with pytest.raises(PlanError, match=r"pick at .* the arm would flip") as caught:
+        plan_pick_place(PickPlace((0.5, 0.0, 0.02), (0.5, 0.2, 0.02)), kin, ur5, np.array(ur5.home),
+                        wide, PlannerConfig(max_joint_jump=1e-3))
+    assert caught.value.reason == "unreachable"
+
+
+@pytest.mark.parametrize("name", ARMS)
+def test_plan_moves_a_block_in_the_simulator(name):
+    sim = TabletopSim(SimConfig(arm=name))
+    try:
+        profile = sim.arm.profile
+        block = sim.add_box((0.04,) * 3, (0.5, 0.1, 0.02), 0.0, (1, 0, 0))
+        sim.settle(0.3)
+        action = PickPlace((0.5, 0.1, 0.04), (0.5, -0.2, 0.04), 0.0, 0.0)
+        segments = plan_pick_place(action, ArmKinematics.from_profile(profile), profile,
+                                   sim.arm.joint_positions(), Workspace(), PlannerConfig())
+        gripped = None
+        for segment in segments:
+            start = sim.arm.joint_positions()
+            for step in range(int((segment.trajectory.duration + 0.5) / sim.dt)):
+                sim.arm.command(segment.trajectory.sample(step * sim.dt, start))
+                sim.bullet.stepSimulation()
+            if segment.gripper == "grip":
+                gripped = sim.grip()
+            elif segment.gripper == "release":
+                sim.release()
+        sim.settle(0.5)
+        assert gripped is True
+        xyz, _ = sim.pose(block)
+        assert np.linalg.norm(xyz[:2] - [0.5, -0.2]) <= 0.015
+        np.testing.assert_allclose(sim.arm.joint_positions(), profile.home, atol=1e-2)
+    finally:
+        sim.close()
+
+
+def test_trajectory_velocities_follow_reordering_and_shape_the_interpolation(plan):
+    _, kin, _, start, segments = plan
+    trajectory = segments[0].trajectory
+    names = list(reversed(kin.joint_names))
+    reordered = trajectory.reordered(names)
+    np.testing.assert_array_equal(reordered.velocities, trajectory.velocities[:, ::-1])
+    # Hermite interpolation passes through the points and, from rest, starts slower than a straight line.
+    t1 = trajectory.times[1]
+    np.testing.assert_allclose(trajectory.sample(t1, start), trajectory.positions[1], atol=1e-12)
+    linear = dataclasses.replace(trajectory, velocities=None)
+    early = trajectory.times[0] / 2
+    assert np.abs(trajectory.sample(early, start) - start).max() < np.abs(linear.sample(early, start) - start).max()
