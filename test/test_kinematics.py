@@ -15,7 +15,7 @@ from scipy.spatial.transform import Rotation
 from cliport_ros.execution.actions import PickPlace
 from cliport_ros.execution.arms import arm_profile, tool_down_quaternion
 from cliport_ros.execution.kinematics import ArmKinematics, IKError
-from cliport_ros.execution.planner import PlanError, PlannerConfig, plan_pick_place
+from cliport_ros.execution.planner import PlanError, PlannerConfig, joint_move, plan_pick_place
 from cliport_ros.perception.workspace import Workspace
 from cliport_ros.sim.robots import Arm
 from cliport_ros.sim.scene import SimConfig, TabletopSim
@@ -50,6 +50,14 @@ def test_joint_names_follow_the_simulator(arm):
     finally:
         bullet.disconnect()
     assert len(kin.lower) == len(kin.upper) == len(kin.velocity_limits) == len(profile.home)
+
+
+def test_kinematics_from_a_urdf_alone_takes_every_movable_joint():
+    profile = arm_profile("ur5")
+    kin = ArmKinematics(profile.urdf, profile.tool_link)
+    assert kin.joint_names == ArmKinematics.from_profile(profile).joint_names
+    with pytest.raises(ValueError, match="no joints"):
+        ArmKinematics(profile.urdf, profile.tool_link, ["elbow"])
 
 
 def test_ik_round_trips_and_agrees_with_pybullet(arm):
@@ -219,3 +227,12 @@ def test_trajectory_velocities_follow_reordering_and_shape_the_interpolation(pla
     linear = dataclasses.replace(trajectory, velocities=None)
     early = trajectory.times[0] / 2
     assert np.abs(trajectory.sample(early, start) - start).max() < np.abs(linear.sample(early, start) - start).max()
+
+
+def test_joint_move_rests_at_the_goal_within_the_limits(arm):
+    profile, kin = arm
+    start = np.array(profile.home)
+    trajectory = joint_move(kin, start, start + 0.3, PlannerConfig())
+    np.testing.assert_allclose(trajectory.positions[-1], start + 0.3)
+    np.testing.assert_array_equal(trajectory.velocities[-1], 0)
+    assert np.all(np.abs(trajectory.velocities) <= 0.5 * kin.velocity_limits * (1 + 1e-9))

@@ -40,16 +40,18 @@ class ArmKinematics:
     from two threads at once.
     """
 
-    def __init__(self, urdf: str, tool_frame: str, joint_names: Sequence[str],
+    def __init__(self, urdf: str, tool_frame: str, joint_names: Sequence[str] | None = None,
                  home: Sequence[float] | None = None,
                  ik_lower: Sequence[float] | None = None, ik_upper: Sequence[float] | None = None) -> None:
         """``joint_names``: the arm joints in URDF order; every other movable joint is locked at zero.
+        None takes every movable joint (an arm without fingers in its URDF).
 
         ``ik_lower``/``ik_upper`` narrow the URDF limits for IK only, to keep
         solutions in one family (the UR5's ±2π joints allow several).
         ``home`` is the second IK start when the seed does not converge.
         """
         full = pin.buildModelFromUrdf(urdf)
+        joint_names = list(full.names)[1:] if joint_names is None else list(joint_names)
         unknown = [n for n in joint_names if not full.existJointName(n)]
         if unknown:
             raise ValueError(f"{urdf} has no joints {unknown}; it has {list(full.names)[1:]}")

@@ -128,6 +128,12 @@ def plan_pick_place(action: PickPlace, kin: ArmKinematics, profile: ArmProfile, 
             for name, path, gripper in paths]
 
 
+def joint_move(kin: ArmKinematics, start: np.ndarray, goal: np.ndarray, config: PlannerConfig) -> JointTrajectory:
+    """A joint-space move from ``start`` to ``goal`` (J,), rest to rest, within the scaled velocity limits."""
+    path = np.stack([np.asarray(start, dtype=float), np.asarray(goal, dtype=float)])
+    return time_parameterise(kin.joint_names, path, config.velocity_scale * kin.velocity_limits, config)
+
+
 def time_parameterise(joint_names: tuple[str, ...], path: np.ndarray, vmax: np.ndarray,
                       config: PlannerConfig) -> JointTrajectory:
     """Follow the joint polyline ``path`` (K+1, J) from rest to rest, no joint faster than ``vmax`` (J,) rad/s.
