@@ -1,0 +1,161 @@
+"""End to end over DDS: sim_node, perception_node, policy_node and executor_node as their own processes.
+
+An instruction sent to /instruct puts the named block in the named bowl in
+the simulator; refusals move nothing; a second instruction during a motion
+is refused at once; killing policy_node and starting it again leaves the
+rest of the stack working.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from sensor_msgs.msg import JointState
+
+from cliport_ros.nodes.client import StackClient
+from cliport_ros.nodes.stack import Stack, StackConfig
+from cliport_ros.srv import Instruct
+
+from conftest import DOMAIN_ID
+
+TASK = "put-block-in-bowl-seen-colors"
+ONE_BLOCK_SEED = 10005  # "put the red blocks in a green bowl": one red block, one green bowl
+Code = Instruct.Response
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    overrides = {"sim_node": {"real_time_factor": 3.0, "camera_rate": 2.0}}
+    with Stack(StackConfig(log_dir=str(tmp_path_factory.mktemp("logs")), overrides=overrides)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def client(stack):
+    import rclpy
+    from rclpy.context import Context
+
+    context = Context()
+    rclpy.init(context=context, domain_id=DOMAIN_ID)
+    client = StackClient(context=context, name="e2e_client")
+    missing = client.wait_for_services(timeout=120)
+    assert not missing, f"missing {missing}; exited {stack.dead()}\n" + "\n".join(
+        f"--- {n} ---\n{stack.log_tail(n)}" for n in stack.procs)
+    yield client
+    client.close()
+    context.try_shutdown()
+
+
+def fresh_scene(client: StackClient, seed: int = ONE_BLOCK_SEED) -> str:
+    reset = client.reset(TASK, seed)
+    assert reset.success, reset.message
+    assert client.heightmap_after(client.now(), timeout=30) is not None, "no heightmap after the reset"
+    return reset.instruction
+
+
+def joint_positions(client: StackClient) -> np.ndarray:
+    states: list[JointState] = []
+    sub = client.node.create_subscription(JointState, "joint_states", states.append, 10)
+    try:
+        assert client.spin_until(lambda: bool(states), 10)
+        return np.array(states[-1].position)
+    finally:
+        client.node.destroy_subscription(sub)
+
+
+def test_instruction_puts_the_named_block_in_the_named_bowl(client):
+    instruction = fresh_scene(client)
+    assert instruction == "put the red blocks in a green bowl"
+    result = client.instruct(instruction, timeout=200)
+    assert result.success, result.message
+    assert result.code == Code.OK and result.executed
+    assert result.policy.startswith("oracle")
+    assert 0.25 <= result.pick_pose.pose.position.x <= 0.75
+    status = client.status()
+    assert status.done and status.reward == pytest.approx(1.0)
+    assert not status.holding
+
+
+@pytest.mark.parametrize("text", ["", "   \t ", "x" * 300, "?? !! 42", "put the red\x00 block"])
+def test_bad_instructions_are_refused_without_moving(client, text):
+    fresh_scene(client)
+    before = joint_positions(client)
+    started = time.monotonic()
+    result = client.instruct(text)
+    assert time.monotonic() - started < 5
+    assert not result.success and result.code == Code.INVALID_INSTRUCTION and not result.executed
+    assert result.message
+    assert np.abs(joint_positions(client) - before).max() < 1e-3
+
+
+def test_an_instruction_the_oracle_cannot_ground_is_refused(client):
+    fresh_scene(client)
+    result = client.instruct("put the purple blocks in a white bowl")
+    assert result.code == Code.INVALID_INSTRUCTION and not result.executed
+    assert "put the red blocks in a green bowl" in result.message  # says what it can do
+
+
+def test_dry_run_predicts_and_checks_without_moving(client):
+    instruction = fresh_scene(client)
+    before = joint_positions(client)
+    result = client.instruct(instruction, dry_run=True)
+    assert result.success and not result.executed, result.message
+    assert result.pick_pixel[0] > 0 and result.place_pixel[0] > 0
+    assert np.abs(joint_positions(client) - before).max() < 1e-3
+    assert client.status().reward == 0.0
+
+
+def test_second_instruction_during_a_motion_is_refused_at_once(client):
+    instruction = fresh_scene(client)
+    first: dict[str, Instruct.Response] = {}
+    # The first call waits for the motion in its own thread, on its own node and context.
+    import rclpy
+    from rclpy.context import Context
+
+    context = Context()
+    rclpy.init(context=context, domain_id=DOMAIN_ID)
+    other = StackClient(context=context, name="e2e_first")
+    thread = threading.Thread(target=lambda: first.update(result=other.instruct(instruction)))
+    try:
+        thread.start()
+        start = joint_positions(client)
+        assert client.spin_until(lambda: np.abs(joint_positions(client) - start).max() > 0.05, 60), "arm never moved"
+        asked = time.monotonic()
+        second = client.instruct(instruction)
+        assert time.monotonic() - asked < 3.0, "the second instruction was queued, not refused"
+        assert second.code == Code.BUSY and not second.executed
+        thread.join(timeout=300)
+        assert first["result"].success, first["result"].message
+    finally:
+        thread.join(timeout=300)
+        other.close()
+        context.try_shutdown()
+    assert client.status().done
+
+
+def test_killing_and_restarting_policy_node_leaves_the_others_working(stack, client):
+    stack.stop("policy_node", kill=True)
+    status = client.status()  # the simulator still answers
+    assert status.task == TASK
+    stack.start("policy_node")
+    instruction = fresh_scene(client)  # cameras and perception still work
+    # A new client, as a user's next `cliport instruct` would be: this process's participant may still
+    # list the killed server until its DDS lease runs out, and a request sent there is lost.
+    import rclpy
+    from rclpy.context import Context
+
+    context = Context()
+    rclpy.init(context=context, domain_id=DOMAIN_ID)
+    user = StackClient(context=context, name="e2e_after_restart")
+    try:
+        assert not user.wait_for_services(("instruct",), timeout=120), stack.log_tail("policy_node")
+        result = user.instruct(instruction, timeout=200)
+    finally:
+        user.close()
+        context.try_shutdown()
+    assert result.success, result.message
+    assert client.status().done
+    assert not stack.dead()

@@ -1,0 +1,140 @@
+"""executor_node's refusals over DDS: outside the workspace, out of reach, no joint states, an arm that never arrives.
+
+The node runs in this process on a MultiThreadedExecutor thread; the test
+is the rest of the robot: it publishes /joint_states (an arm that stays
+where it is) and listens on the controller's trajectory topic.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+import rclpy
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.parameter import Parameter
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Header
+from trajectory_msgs.msg import JointTrajectory
+
+from cliport_ros.execution.actions import PickPlace
+from cliport_ros.execution.arms import arm_profile
+from cliport_ros.nodes.conversions import pick_place_to_msg
+from cliport_ros.nodes.executor_node import ExecutorNode
+from cliport_ros.srv import ExecutePickPlace
+
+Code = ExecutePickPlace.Response
+CONTROLLERS = {"ur5": "scaled_joint_trajectory_controller", "franka": "fr3_arm_controller"}
+
+
+class Rig:
+    def __init__(self, context, arm: str = "ur5", publish_states: bool = True, **params) -> None:
+        overrides = [Parameter("arm", value=arm)] + [Parameter(k, value=v) for k, v in params.items()]
+        self.node = ExecutorNode(context=context, parameter_overrides=overrides)
+        self.executor = MultiThreadedExecutor(num_threads=3, context=context)
+        self.executor.add_node(self.node)
+        self.peer = rclpy.create_node("executor_test_peer", context=context)
+        self.executor.add_node(self.peer)
+        self.trajectories: list[JointTrajectory] = []
+        self.peer.create_subscription(JointTrajectory, f"{CONTROLLERS[arm]}/joint_trajectory",
+                                      self.trajectories.append, 10)
+        self.client = self.peer.create_client(ExecutePickPlace, "executor/execute")
+        profile = arm_profile(arm)
+        self.state = JointState(name=list(self.node.joint_names), position=list(profile.home),
+                                velocity=[0.0] * len(profile.home))
+        states = self.peer.create_publisher(JointState, "joint_states", 10)
+        if publish_states:
+            self.peer.create_timer(0.02, lambda: states.publish(self.state))
+        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self.thread.start()
+
+    def execute(self, action: PickPlace, check_only: bool = False, timeout: float = 30.0) -> Code:
+        assert self.client.wait_for_service(timeout_sec=10)
+        header = Header(frame_id="base_link")
+        request = ExecutePickPlace.Request(action=pick_place_to_msg(action, header, (0, 0), (0, 0), 1.0, 1.0, "test"),
+                                           check_only=check_only)
+        done = threading.Event()
+        future = self.client.call_async(request)
+        future.add_done_callback(lambda _: done.set())
+        assert done.wait(timeout), "executor_node did not answer"
+        return future.result()
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.peer.destroy_node()
+        self.node.destroy_node()
+
+
+@pytest.fixture
+def rig_factory(ros_context):
+    rigs: list[Rig] = []
+
+    def make(**kwargs) -> Rig:
+        rigs.append(Rig(ros_context, **kwargs))
+        time.sleep(0.3)  # a few joint states in
+        return rigs[-1]
+
+    yield make
+    for rig in rigs:
+        rig.close()
+
+
+REACHABLE = PickPlace((0.5, 0.1, 0.04), (0.55, -0.2, 0.045))
+
+
+def test_feasible_pick_place_is_checked_without_moving(rig_factory):
+    rig = rig_factory()
+    result = rig.execute(REACHABLE, check_only=True)
+    assert result.success and result.code == Code.OK and not result.executed, result.message
+    assert "feasible" in result.message
+    assert not rig.trajectories
+
+
+@pytest.mark.parametrize("action, which", [
+    (PickPlace((0.9, 0.1, 0.04), (0.5, -0.2, 0.045)), "pick"),
+    (PickPlace((0.5, 0.1, 0.04), (0.5, -0.7, 0.045)), "place"),
+    (PickPlace((0.5, 0.1, 0.04), (0.5, 0.2, 0.6)), "place"),
+])
+def test_outside_the_workspace_is_refused_and_named(rig_factory, action, which):
+    rig = rig_factory()
+    result = rig.execute(action)
+    assert result.code == Code.OUTSIDE_WORKSPACE and not result.executed, result.message
+    assert which in result.message
+    assert not rig.trajectories
+
+
+def test_out_of_reach_is_refused_and_named(rig_factory):
+    # A workspace reaching 1.6 m: the bounds allow x = 1.5, the UR5 (0.85 m) cannot get there.
+    rig = rig_factory(**{"workspace.x_max": 1.6})
+    result = rig.execute(PickPlace((1.5, 0.0, 0.04), (0.5, -0.2, 0.045)))
+    assert result.code == Code.UNREACHABLE and not result.executed, result.message
+    assert "pick" in result.message
+    assert not rig.trajectories
+
+
+def test_franka_cannot_reach_the_far_corner(rig_factory):
+    rig = rig_factory(arm="franka")
+    result = rig.execute(PickPlace((0.5, 0.0, 0.04), (0.74, 0.48, 0.045)))
+    assert result.code == Code.UNREACHABLE and "place" in result.message, result.message
+    assert rig.execute(PickPlace((0.5, 0.0, 0.04), (0.5, 0.2, 0.045)), check_only=True).success
+
+
+def test_without_joint_states_nothing_moves(rig_factory):
+    rig = rig_factory(publish_states=False)
+    result = rig.execute(REACHABLE)
+    assert result.code == Code.EXECUTION_FAILED and "joint_states" in result.message
+    assert not result.executed and not rig.trajectories
+
+
+def test_an_arm_that_never_arrives_times_out(rig_factory):
+    rig = rig_factory(timeout_factor=0.2, timeout_margin=0.5)
+    result = rig.execute(REACHABLE)
+    assert result.code == Code.EXECUTION_FAILED and result.executed, result.message
+    assert "approach" in result.message
+    # It published the first segment, by the controller's joint names, then stopped.
+    assert len(rig.trajectories) == 1
+    assert list(rig.trajectories[0].joint_names) == list(rig.node.joint_names)
+    final = np.array(rig.trajectories[0].points[-1].positions)
+    assert np.abs(final - np.array(rig.state.position)).max() > 0.05
