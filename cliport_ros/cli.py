@@ -46,9 +46,10 @@ def _instruct(args: argparse.Namespace) -> int:
     print(f"policy: {result.policy}")
     if result.pick_confidence or result.place_confidence:
         pick, place = result.pick_pose.pose.position, result.place_pose.pose.position
-        print(f"pick ({pick.x:.3f}, {pick.y:.3f}, {pick.z:.3f}) pixel {list(result.pick_pixel)} "
-              f"p={result.pick_confidence:.3g}; place ({place.x:.3f}, {place.y:.3f}, {place.z:.3f}) pixel "
-              f"{list(result.place_pixel)} p={result.place_confidence:.3g}, rotation {result.place_rotation:.2f} rad")
+        pick_pixel, place_pixel = [int(v) for v in result.pick_pixel], [int(v) for v in result.place_pixel]
+        print(f"pick ({pick.x:.3f}, {pick.y:.3f}, {pick.z:.3f}) pixel {pick_pixel} p={result.pick_confidence:.3g}; "
+              f"place ({place.x:.3f}, {place.y:.3f}, {place.z:.3f}) pixel {place_pixel} "
+              f"p={result.place_confidence:.3g}, rotation {result.place_rotation:.2f} rad")
     print(f"predict {result.predict_seconds:.2f} s, execute {result.execute_seconds:.2f} s, "
           f"arm moved: {'yes' if result.executed else 'no'}")
     return 0 if result.success else 1

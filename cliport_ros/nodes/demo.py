@@ -106,8 +106,8 @@ def _run(cfg: DemoConfig, stack: Stack, client: StackClient) -> int:
         result = client.instruct(instruction)
         steps += 1
         print(f"  {code_name(result.code)}: {result.message}")
-        print(f"  policy: {result.policy}; pick pixel {list(result.pick_pixel)}, place pixel "
-              f"{list(result.place_pixel)}, rotation {np.degrees(result.place_rotation):.0f} deg; "
+        print(f"  policy: {result.policy}; pick pixel {[int(v) for v in result.pick_pixel]}, place pixel "
+              f"{[int(v) for v in result.place_pixel]}, rotation {np.degrees(result.place_rotation):.0f} deg; "
               f"{time.monotonic() - started:.1f} s")
         if first_affordance is None and client.spin_until(lambda: bool(client.affordances), 5.0):
             first_affordance = rgb_from_image(client.affordances[-1])

@@ -222,8 +222,10 @@ class PolicyNode(Node):
         if not result.success:
             raise RefusedError(result.code, result.message)
         response.success, response.code = True, Code.OK
-        response.message = (f"dry run: would pick at pixel {list(response.pick_pixel)} and place at "
-                            f"{list(response.place_pixel)} ({result.message})") if dry_run else result.message
+        response.message = result.message
+        if dry_run:
+            pick, place = [int(v) for v in response.pick_pixel], [int(v) for v in response.place_pixel]
+            response.message = f"dry run: would pick at pixel {pick} and place at {place} ({result.message})"
 
     def _report(self, action: PickPlaceMsg, response: Instruct.Response) -> None:
         response.pick_pose.header = response.place_pose.header = action.header
