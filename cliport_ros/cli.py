@@ -62,6 +62,15 @@ def _bench_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_e2e(args: argparse.Namespace) -> int:
+    from cliport_ros.bench.e2e import E2EBenchConfig, print_table, run
+
+    cfg = E2EBenchConfig(instructions=args.instructions, policy=args.policy, arm=args.arm,
+                         real_time_factor=args.real_time_factor)
+    print_table(run(cfg), cfg)
+    return 0
+
+
 def _bench_model(args: argparse.Namespace) -> int:
     from cliport_ros.bench.model import ModelBenchConfig, print_table, run
 
@@ -212,6 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--clip-weights", default="random:0",
                        help="frozen CLIP weights: openai, a file, or random:<seed> (speed is the same)")
     model.set_defaults(func=_bench_model)
+    e2e = bench_sub.add_parser("e2e", help="seconds from /instruct to the first trajectory and to completion")
+    e2e.add_argument("--instructions", type=int, default=10, help="instructions, one test scene each")
+    e2e.add_argument("--policy", default="oracle", help="checkpoint path, or oracle")
+    e2e.add_argument("--arm", default="ur5", choices=["ur5", "franka"], help="simulated arm")
+    e2e.add_argument("--real-time-factor", type=float, default=1.0, help="simulated seconds per wall second")
+    e2e.set_defaults(func=_bench_e2e)
     return parser
 
 

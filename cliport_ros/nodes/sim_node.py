@@ -14,8 +14,10 @@ advances on a timer in real time (or ``real_time_factor`` times faster);
 while the cameras render, simulated time simply waits. Rendering three
 640x480 views takes about half a second of CPU here, so by default the
 cameras pause while a trajectory is being followed
-(``render_while_moving``): frames of a moving arm are no use to the policy,
-and rendering them would slow the motion itself several times over.
+and for a second after it (``render_while_moving``, ``motion_hold_off``),
+so a pick-and-place's segments and gripper commands run back to back:
+frames of a moving arm are no use to the policy, and rendering them would
+slow the motion itself several times over.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ class SimNode(Node):
         self.real_time_factor = self.declare_parameter("real_time_factor", 1.0).value
         joint_state_rate = self.declare_parameter("joint_state_rate", 50.0).value
         self.render_while_moving = self.declare_parameter("render_while_moving", False).value
+        self.motion_hold_off = self.declare_parameter("motion_hold_off", 1.0).value  # s of sim time
+        self._last_motion = -np.inf  # sim time a trajectory was last being followed
 
         self.sim = TabletopSim(SimConfig(arm=arm, cameras=cameras))
         self.task = None
@@ -94,7 +98,9 @@ class SimNode(Node):
         self._publish_joint_states()
         if self.task is not None:
             self.task.update(self.sim)  # bank sub-goals as they are met
-        moving = self._trajectory is not None
+        if self._trajectory is not None:
+            self._last_motion = self.sim_time
+        moving = self.sim_time - self._last_motion < self.motion_hold_off
         if now - self._last_render >= self.camera_period and (self.render_while_moving or not moving):
             self.publish_cameras()
 
