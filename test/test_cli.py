@@ -53,3 +53,18 @@ def test_unknown_subcommand_fails_with_usage():
     result = cliport("fly")
     assert result.returncode == 2
     assert "usage" in result.stderr
+
+
+def test_instruct_without_a_policy_node_says_so():
+    result = cliport("instruct", "put the red block in the green bowl", "--wait", "1")
+    assert result.returncode == 3
+    assert "policy_node" in result.stderr
+
+
+def test_bench_e2e_times_an_instruction():
+    result = cliport("bench", "e2e", "--instructions", "1", "--real-time-factor", "3", timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    row = next(line for line in result.stdout.splitlines() if line.startswith("| 10001 |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1] == "OK"
+    assert 0 < float(cells[3]) < float(cells[4])  # first trajectory before completion

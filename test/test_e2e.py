@@ -8,6 +8,9 @@ rest of the stack working.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -159,3 +162,16 @@ def test_killing_and_restarting_policy_node_leaves_the_others_working(stack, cli
     assert result.success, result.message
     assert client.status().done
     assert not stack.dead()
+
+
+def test_cliport_instruct_from_a_terminal(client):
+    """The terminal client for machines without ros2cli, in its own process on this stack's domain."""
+    instruction = fresh_scene(client)
+    env = {**os.environ, "ROS_DOMAIN_ID": str(DOMAIN_ID)}
+    run = subprocess.run([sys.executable, "-m", "cliport_ros.cli", "instruct", instruction, "--dry-run"],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.startswith("OK: dry run") and "arm moved: no" in run.stdout
+    refused = subprocess.run([sys.executable, "-m", "cliport_ros.cli", "instruct", "   "],
+                             env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1 and refused.stdout.startswith("INVALID_INSTRUCTION")
