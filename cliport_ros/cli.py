@@ -26,11 +26,64 @@ def _demo(args: argparse.Namespace) -> int:
                           real_time_factor=args.real_time_factor, out=args.out or "out/demo.png"))
 
 
+def _up(args: argparse.Namespace) -> int:
+    import os
+    import signal
+    import time
+
+    from cliport_ros.nodes.ros_env import loopback_dds
+    from cliport_ros.nodes.stack import Stack, StackConfig
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)  # `kill` stops the nodes too, as Ctrl-C does
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even where the shell started us ignoring it
+    loopback_dds()
+    overrides = {"sim_node": {"arm": args.arm, "real_time_factor": args.real_time_factor},
+                 "executor_node": {"arm": args.arm}, "policy_node": {"policy": args.policy}}
+    with Stack(StackConfig(log_dir=args.log_dir, overrides=overrides)) as stack:
+        print(f"sim_node, perception_node, policy_node, executor_node running (ROS_DOMAIN_ID "
+              f"{os.environ.get('ROS_DOMAIN_ID', '0')}, logs in {args.log_dir}/); Ctrl-C stops them")
+        try:
+            while not stack.dead():
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reached the nodes too; let them stop in peace
+            return 0
+        print(f"a node exited: {stack.dead()}", file=sys.stderr)
+        for node in stack.dead():
+            print(f"--- {node} ---\n{stack.log_tail(node)}", file=sys.stderr)
+        return 1
+
+
+def _reset(args: argparse.Namespace) -> int:
+    import rclpy
+
+    from cliport_ros.nodes.client import StackClient
+    from cliport_ros.nodes.ros_env import loopback_dds
+
+    loopback_dds()
+    with rclpy.init():
+        client = StackClient()
+        try:
+            if client.wait_for_services(("reset",), timeout=args.wait):
+                print(f"no sim/reset service within {args.wait:g} s: is sim_node running?", file=sys.stderr)
+                return 3
+            result = client.reset(args.task, args.seed)
+        finally:
+            client.close()
+    print(f'{result.message}: "{result.instruction}"' if result.success else f"refused: {result.message}")
+    return 0 if result.success else 1
+
+
 def _instruct(args: argparse.Namespace) -> int:
     import rclpy
 
     from cliport_ros.nodes.client import StackClient, code_name
+    from cliport_ros.nodes.ros_env import loopback_dds
 
+    loopback_dds()
     with rclpy.init():
         client = StackClient()
         try:
@@ -154,6 +207,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--perception-only", action="store_true",
                       help="only the perception pipeline over DDS on an analytic scene")
     demo.set_defaults(func=_demo)
+
+    up = sub.add_parser("up", help="run the simulated stack (what sim.launch.py starts) until Ctrl-C")
+    up.add_argument("--policy", default="oracle", help="checkpoint path, or oracle")
+    up.add_argument("--arm", default="ur5", choices=["ur5", "franka"], help="simulated arm")
+    up.add_argument("--real-time-factor", type=float, default=1.0, help="simulated seconds per wall second")
+    up.add_argument("--log-dir", default="out/logs", help="where each node's output goes")
+    up.set_defaults(func=_up)
+
+    reset = sub.add_parser("reset", help="set up a task's scene in a running sim_node (sim/reset)")
+    reset.add_argument("--task", default="put-block-in-bowl-seen-colors", help="task name")
+    reset.add_argument("--seed", type=int, default=10001, help="scene seed")
+    reset.add_argument("--wait", type=float, default=10.0, help="seconds to wait for the service")
+    reset.set_defaults(func=_reset)
 
     instruct = sub.add_parser("instruct", help="send one instruction to a running policy_node (/instruct)")
     instruct.add_argument("instruction", help='e.g. "put the red blocks in a green bowl"')

@@ -68,3 +68,25 @@ def test_bench_e2e_times_an_instruction():
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[1] == "OK"
     assert 0 < float(cells[3]) < float(cells[4])  # first trajectory before completion
+
+
+def test_up_runs_the_stack_until_stopped_and_reset_sets_a_scene(tmp_path):
+    env = {**os.environ, "ROS_DOMAIN_ID": str(os.getpid() % 100 + 101)}  # away from the test suite's domain
+    up = subprocess.Popen([sys.executable, "-m", "cliport_ros.cli", "up", "--log-dir", str(tmp_path)], cwd=REPO,
+                          env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        reset = subprocess.run([sys.executable, "-m", "cliport_ros.cli", "reset", "--seed", "10005", "--wait", "60"],
+                               env=env, capture_output=True, text=True, timeout=120)
+        assert reset.returncode == 0, reset.stdout + reset.stderr
+        assert reset.stdout.strip().endswith('"put the red blocks in a green bowl"')
+        refused = subprocess.run([sys.executable, "-m", "cliport_ros.cli", "reset", "--task", "fly", "--wait", "30"],
+                                 env=env, capture_output=True, text=True, timeout=120)
+        assert refused.returncode == 1 and "unknown task 'fly'" in refused.stdout
+    finally:
+        up.terminate()
+        out, _ = up.communicate(timeout=60)
+    assert up.returncode == 0, out
+    for node in ("sim_node", "perception_node", "policy_node", "executor_node"):
+        assert (tmp_path / f"{node}.log").exists()
+    alive = subprocess.run(["pgrep", "-f", "cliport_ros.nodes"], capture_output=True, text=True)
+    assert not alive.stdout.strip(), "nodes outlived `cliport up`"

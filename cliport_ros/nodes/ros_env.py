@@ -9,6 +9,16 @@ from cliport_ros.perception.config import config_dir
 FASTDDS_PROFILE = "fastdds_large_images.xml"
 
 
+def loopback_dds() -> None:
+    """Keep discovery on this machine and use the large-image profile, unless the user chose otherwise.
+
+    For the commands a user runs against a stack (``cliport up``, ``reset``,
+    ``instruct``): ROS_DOMAIN_ID is left as the user set it.
+    """
+    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(config_dir() / FASTDDS_PROFILE))
+
+
 def isolate_dds(domain_id: int | None = None) -> int:
     """Set LOCALHOST discovery, a ROS_DOMAIN_ID and the large-image Fast DDS profile.
 
