@@ -175,3 +175,26 @@ def test_cliport_instruct_from_a_terminal(client):
     refused = subprocess.run([sys.executable, "-m", "cliport_ros.cli", "instruct", "   "],
                              env=env, capture_output=True, text=True, timeout=120)
     assert refused.returncode == 1 and refused.stdout.startswith("INVALID_INSTRUCTION")
+
+
+def test_franka_with_its_gripper_end_to_end(stack, client, tmp_path):
+    """The same instruction through the Franka profile: fingers close on the block instead of suction."""
+    stack.stop()  # one simulated stack at a time on this domain
+    overrides = {"sim_node": {"arm": "franka", "real_time_factor": 3.0}, "executor_node": {"arm": "franka"}}
+    with Stack(StackConfig(log_dir=str(tmp_path), overrides=overrides)) as franka:
+        import rclpy
+        from rclpy.context import Context
+
+        context = Context()
+        rclpy.init(context=context, domain_id=DOMAIN_ID)
+        user = StackClient(context=context, name="e2e_franka")
+        try:
+            assert not user.wait_for_services(timeout=120), franka.log_tail("executor_node")
+            instruction = fresh_scene(user)
+            result = user.instruct(instruction, timeout=200)
+            assert result.success, result.message
+            status = user.status()
+            assert status.done and not status.holding
+        finally:
+            user.close()
+            context.try_shutdown()
