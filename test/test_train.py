@@ -52,3 +52,80 @@ def test_rotation_bins_round_to_the_nearest():
     assert rotation_bin(math.radians(11), 36) == 1
     assert rotation_bin(-math.radians(10), 36) == 35
     assert rotation_bin(math.pi, 8) == 4
+
+
+# -- eval mode matches what training learned ------------------------------------------------------------
+TINY = dict(in_shape=(64, 32), crop_size=32, n_rotations=8, streams="transporter_only", clip_weights="random:0",
+            spatial_widths=(8, 8, 8, 16, 16, 16), decoder_widths=(16, 16, 8, 8, 8, 8), semantic_bottleneck=16)
+SMALL_WS = Workspace(0.25, 0.35, -0.1, 0.1, 0.0, 0.28, 0.003125)  # 64 x 32 cells
+
+
+def five_demos():
+    """Five random scenes with random pick, place and rotation labels: memorisable, not learnable."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    color = rng.integers(0, 255, (5, 64, 32, 3), dtype=np.uint8)
+    height = (rng.random((5, 64, 32)) * 0.05).astype(np.float32)
+    rgbd = torch.cat([torch.from_numpy(color).permute(0, 3, 1, 2).float() / 255, torch.from_numpy(height)[:, None]], 1)
+    batch = {"rgbd": rgbd, "pick_pixel": torch.from_numpy(rng.integers([0, 0], [64, 32], (5, 2))),
+             "place_pixel": torch.from_numpy(rng.integers([0, 0], [64, 32], (5, 2))),
+             "rotation_bin": torch.from_numpy(rng.integers(0, 8, 5)), "language": ["put it there"] * 5}
+    return color, height, batch
+
+
+def fit(steps: int, lr: float):
+    import torch
+
+    from cliport_ros.model.config import preset
+    from cliport_ros.model.policy import CLIPortPolicy
+
+    torch.manual_seed(0)
+    policy = CLIPortPolicy(preset("small", **TINY))
+    color, height, batch = five_demos()
+    optimiser = torch.optim.Adam([p for p in policy.parameters() if p.requires_grad], lr)
+    policy.train()
+    for _ in range(steps):
+        loss, _ = policy(batch)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    return policy, color, height, batch
+
+
+def test_precise_batchnorm_makes_eval_mode_reproduce_training_mode():
+    """The eval-mode network must compute what the training-mode one did on its training batch.
+
+    PyTorch's running variance is the unbiased estimate; at the deepest
+    stages a batch has few values per channel and the difference, compounded
+    through the decoder, moved logits by several units.
+    """
+    import torch
+
+    from cliport_ros.learn.train import precise_batchnorm
+
+    policy, _, _, batch = fit(steps=20, lr=1e-3)
+    with torch.no_grad():
+        policy.train()
+        train_pick, train_place = policy.logits(batch["rgbd"], batch["pick_pixel"], None)
+    precise_batchnorm(policy, [batch])
+    with torch.no_grad():
+        policy.eval()
+        eval_pick, eval_place = policy.logits(batch["rgbd"], batch["pick_pixel"], None)
+    assert torch.allclose(eval_pick, train_pick, atol=1e-2 * train_pick.abs().max())
+    assert torch.allclose(eval_place, train_place, atol=1e-2 * train_place.abs().max())
+
+
+@pytest.mark.slow
+def test_tiny_model_overfits_five_demos_to_exact_pixels():
+    """About 3 minutes on 2 CPU cores: run with `tools/test.sh -m slow test/test_train.py`."""
+    from cliport_ros.learn.train import precise_batchnorm
+    from cliport_ros.perception.heightmap import Heightmap
+
+    policy, color, height, batch = fit(steps=300, lr=1e-3)
+    precise_batchnorm(policy, [batch])
+    for k in range(5):
+        decision = policy.act(Heightmap(color[k], height[k], SMALL_WS), "put it there")
+        assert decision.pick_pixel == tuple(batch["pick_pixel"][k].tolist())
+        assert decision.place_pixel == tuple(batch["place_pixel"][k].tolist())
+        assert decision.rotation_bin == int(batch["rotation_bin"][k])

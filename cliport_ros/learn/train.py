@@ -54,24 +54,37 @@ class TrainConfig:
 
 @torch.no_grad()
 def precise_batchnorm(policy: nn.Module, batches) -> None:
-    """Recompute BatchNorm running statistics with the final weights (PreciseBN).
+    """Set BatchNorm running statistics to the exact statistics training mode uses (PreciseBN).
 
     During training the running averages trail weights that keep moving, so
-    eval-mode outputs drift from what the network learned; averaging batch
-    statistics over a few training batches at the end removes that lag. The
-    frozen CLIP's statistics are left alone.
+    eval-mode outputs drift from what the network learned; instead, with the
+    final weights, the per-channel mean and *biased* variance each layer sees
+    in training mode are averaged over a few training batches. Biased, not
+    PyTorch's unbiased running estimate: at the 1/16 stages a batch holds few
+    values per channel, the two differ by a few percent, and the deep decoder
+    compounds that into logits far from what training produced. The frozen
+    CLIP's statistics are left alone.
     """
-    norms = [m for m in policy.modules()
-             if isinstance(m, nn.modules.batchnorm._BatchNorm) and any(p.requires_grad for p in m.parameters())]
-    momenta = [m.momentum for m in norms]
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None  # cumulative average over the batches below
+    norms = {m: [] for m in policy.modules()
+             if isinstance(m, nn.modules.batchnorm._BatchNorm) and any(p.requires_grad for p in m.parameters())}
+
+    def record(module: nn.Module, inputs: tuple[torch.Tensor, ...], _: torch.Tensor) -> None:
+        x = inputs[0].float()
+        dims = [0, *range(2, x.dim())]
+        norms[module].append((x.mean(dims), x.var(dims, unbiased=False)))
+
+    hooks = [m.register_forward_hook(record) for m in norms]
     policy.train()
-    for batch in batches:
-        policy(batch)
-    for m, momentum in zip(norms, momenta, strict=True):
-        m.momentum = momentum
+    try:
+        for batch in batches:
+            policy(batch)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    for module, stats in norms.items():
+        if stats:  # a layer the batches never reached keeps its statistics
+            module.running_mean.copy_(torch.stack([m for m, _ in stats]).mean(0))
+            module.running_var.copy_(torch.stack([v for _, v in stats]).mean(0))
 
 
 def train(cfg: TrainConfig, evaluate=None) -> Path:
