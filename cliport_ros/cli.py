@@ -139,7 +139,8 @@ def _train(args: argparse.Namespace) -> int:
     from cliport_ros.sim.env import Environment
 
     cfg = TrainConfig(task=args.task, data=args.data, demos=args.demos, preset=args.preset,
-                      clip_weights=args.clip_weights, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                      clip_weights=args.clip_weights, text_encoder=args.text_encoder, steps=args.steps,
+                      batch_size=args.batch_size, lr=args.lr,
                       out=args.out, save_every=args.save_every, eval_every=args.eval_every,
                       eval_episodes=args.eval_episodes, augment=not args.no_augment, seed=args.seed)
     env = Environment(cfg.task) if cfg.eval_episodes else None
@@ -243,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--demos", type=int, default=100, help="training episodes to use")
     train.add_argument("--preset", default="small", choices=["small", "full"], help="model preset")
     train.add_argument("--clip-weights", default="openai", help="frozen CLIP weights: openai, a file, or random:<seed>")
+    train.add_argument("--text-encoder", default="clip", choices=["clip", "minilm"],
+                       help="sentence features: CLIP's text tower, or the offline all-MiniLM-L6-v2")
     train.add_argument("--steps", type=int, default=2000, help="optimiser steps")
     train.add_argument("--batch-size", type=int, default=4, help="samples per step")
     train.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate")

@@ -138,3 +138,17 @@ def test_bad_config_names_the_field():
         replace(preset("small"), streams="three_stream")
     with pytest.raises(ValueError, match="unknown preset"):
         preset("huge")
+
+
+def test_minilm_sentences_plug_into_the_same_fusion(clip, heightmap, tmp_path):
+    """all-MiniLM-L6-v2 (offline, pretrained) replaces CLIP's sentence feature; it is frozen and fingerprinted."""
+    policy = tiny_policy(clip, text_encoder="minilm")
+    red, red_again, blue = policy.encode_text(["put the red block in the bowl", "put the red block in the bowl",
+                                               "put the blue block in the bowl"])
+    assert red.shape == (384,) and torch.equal(red, red_again)
+    assert 0.5 < float(red @ blue) < 0.999  # pretrained: similar sentences, not identical features
+    assert not any(k.startswith("text.") for k in policy.trainable_state_dict())
+    assert all(not p.requires_grad for p in policy.text.parameters())
+    path = save_checkpoint(tmp_path / "minilm.pt", policy)
+    assert load_checkpoint(path, clip=clip).act(heightmap, "put the red block in the bowl").pick_pixel == \
+        policy.act(heightmap, "put the red block in the bowl").pick_pixel

@@ -30,6 +30,7 @@ class TrainConfig:
     demos: int = 100
     preset: str = "small"
     clip_weights: str = "openai"
+    text_encoder: str = "clip"  # or "minilm": pretrained sentences where CLIP weights cannot be had
     steps: int = 2000
     batch_size: int = 4
     lr: float = 1e-4
@@ -104,7 +105,7 @@ def train(cfg: TrainConfig, evaluate=None) -> Path:
         start, best_score = int(resume_meta["step"]), float(resume_meta.get("best_score", -1.0))
         log.info("resuming %s at step %d", last, start)
     else:
-        policy = CLIPortPolicy(preset(cfg.preset, clip_weights=cfg.clip_weights))
+        policy = CLIPortPolicy(preset(cfg.preset, clip_weights=cfg.clip_weights, text_encoder=cfg.text_encoder))
     log.info("config: %s", json.dumps(asdict(cfg)))
     total, trainable = count_parameters(policy)
     log.info("%d demos, %d steps; parameters %.1f M (%.1f M trainable)", len(episodes),

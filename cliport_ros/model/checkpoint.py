@@ -16,7 +16,7 @@ import torch
 
 from cliport_ros.model.clip_backbone import FrozenCLIP
 from cliport_ros.model.config import ModelConfig
-from cliport_ros.model.policy import CLIPortPolicy
+from cliport_ros.model.policy import FROZEN_PREFIXES, CLIPortPolicy
 
 FORMAT = "cliport_ros.checkpoint/1"
 
@@ -33,6 +33,7 @@ def save_checkpoint(path: str | Path, policy: CLIPortPolicy, meta: dict[str, Any
         "config": policy.cfg.to_dict(),
         "clip_weights": policy.clip.weights if policy.clip is not None else None,
         "clip_fingerprint": policy.clip.fingerprint if policy.clip is not None else None,
+        "text_fingerprint": policy.text.fingerprint if policy.text is not None else None,
         "state_dict": policy.trainable_state_dict(),
         "meta": dict(meta or {}),
     }
@@ -77,8 +78,12 @@ def policy_from_payload(payload: dict[str, Any], path: str | Path, clip: FrozenC
                 f"the loaded CLIP weights '{clip.weights}' have fingerprint {clip.fingerprint}"
             )
     policy = CLIPortPolicy(cfg, clip=clip)
+    expected_text = payload.get("text_fingerprint")
+    if expected_text is not None and policy.text.fingerprint != expected_text:
+        raise CheckpointError(f"{path} was trained with text encoder weights of fingerprint {expected_text}; "
+                              f"the installed {policy.text.weights} has {policy.text.fingerprint}")
     missing, unexpected = policy.load_state_dict(payload["state_dict"], strict=False)
-    missing = [k for k in missing if not k.startswith("clip.")]
+    missing = [k for k in missing if not k.startswith(FROZEN_PREFIXES)]
     if missing or unexpected:
         raise CheckpointError(f"{path} does not fit its own config: missing {missing[:5]}, unexpected {unexpected[:5]}")
     return policy.eval()

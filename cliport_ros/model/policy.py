@@ -14,8 +14,11 @@ from torch import nn
 from cliport_ros.model.attention import PickNet
 from cliport_ros.model.clip_backbone import FrozenCLIP
 from cliport_ros.model.config import ModelConfig
+from cliport_ros.model.text_encoder import MiniLMText
 from cliport_ros.model.transport import PlaceNet, rotation_angles
 from cliport_ros.perception.heightmap import Heightmap
+
+FROZEN_PREFIXES = ("clip.", "text.")  # pretrained, never trained, never stored in checkpoints
 
 
 @dataclass(frozen=True)
@@ -44,16 +47,18 @@ class CLIPortPolicy(nn.Module):
     def __init__(self, cfg: ModelConfig, clip: FrozenCLIP | None = None) -> None:
         super().__init__()
         self.cfg = cfg
-        needs_clip = cfg.streams != "transporter_only" or cfg.text_encoder == "clip"
+        uses_language = cfg.streams != "transporter_only"
+        needs_clip = uses_language  # image features, and the sentence feature unless MiniLM replaces it
         if needs_clip and clip is None:
             clip = FrozenCLIP(cfg.clip_weights)
         self.clip = clip  # registered once, shared by all four streams
-        text_dim = FrozenCLIP.text_dim
+        self.text = MiniLMText() if uses_language and cfg.text_encoder == "minilm" else None
+        text_dim = MiniLMText.dim if self.text is not None else FrozenCLIP.text_dim
         self.pick = PickNet(cfg, clip, text_dim)
         self.place = PlaceNet(cfg, clip, text_dim)
 
     def trainable_state_dict(self) -> dict[str, torch.Tensor]:
-        return {k: v for k, v in self.state_dict().items() if not k.startswith("clip.")}
+        return {k: v for k, v in self.state_dict().items() if not k.startswith(FROZEN_PREFIXES)}
 
     def uses_clip_image(self) -> bool:
         return self.cfg.streams != "transporter_only"
@@ -61,7 +66,7 @@ class CLIPortPolicy(nn.Module):
     def encode_text(self, sentences: list[str]) -> torch.Tensor | None:
         if self.cfg.streams == "transporter_only":
             return None
-        return self.clip.encode_text(sentences)
+        return (self.text or self.clip).encode_text(sentences)
 
     def _clip(self, rgbd: torch.Tensor) -> list[torch.Tensor] | None:
         return self.clip.encode_image(rgbd[:, :3]) if self.uses_clip_image() else None
