@@ -134,19 +134,23 @@ def _bench_model(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    import os
+
     from cliport_ros.learn.evaluate import evaluate
     from cliport_ros.learn.train import TrainConfig, train
     from cliport_ros.sim.env import Environment
 
     cfg = TrainConfig(task=args.task, data=args.data, demos=args.demos, preset=args.preset,
-                      clip_weights=args.clip_weights, text_encoder=args.text_encoder, steps=args.steps,
+                      clip_weights=args.clip_weights, text_encoder=args.text_encoder, streams=args.streams,
+                      steps=args.steps,
                       batch_size=args.batch_size, lr=args.lr,
                       out=args.out, save_every=args.save_every, eval_every=args.eval_every,
                       eval_episodes=args.eval_episodes, augment=not args.no_augment, seed=args.seed)
-    env = Environment(cfg.task) if cfg.eval_episodes else None
+    validating = cfg.eval_episodes > 0 and os.environ.get("RANK", "0") == "0"  # under torchrun, rank 0 validates
+    env = Environment(cfg.task) if validating else None
     try:
-        best = train(cfg, evaluate=lambda policy: evaluate(policy, cfg.task, cfg.eval_episodes, "val", env,
-                                                           progress=False).mean)
+        best = train(cfg, evaluate=(lambda policy: evaluate(policy, cfg.task, cfg.eval_episodes, "val", env,
+                                                            progress=False).mean) if validating else None)
     finally:
         if env is not None:
             env.close()
@@ -242,17 +246,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--task", required=True, help="task name (demonstrations in DATA/TASK-train)")
     train.add_argument("--data", default="data", help="root folder of `cliport collect` output")
     train.add_argument("--demos", type=int, default=100, help="training episodes to use")
-    train.add_argument("--preset", default="small", choices=["small", "full"], help="model preset")
+    train.add_argument("--preset", default="small", choices=["small", "full", "tiny"],
+                       help="model preset (tiny: smoke tests only)")
     train.add_argument("--clip-weights", default="openai", help="frozen CLIP weights: openai, a file, or random:<seed>")
     train.add_argument("--text-encoder", default="clip", choices=["clip", "minilm"],
                        help="sentence features: CLIP's text tower, or the offline all-MiniLM-L6-v2")
+    train.add_argument("--streams", default="two_stream", choices=["two_stream", "transporter_only", "clip_only"],
+                       help="the full model, or one of the paper's ablations")
     train.add_argument("--steps", type=int, default=2000, help="optimiser steps")
     train.add_argument("--batch-size", type=int, default=4, help="samples per step")
     train.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate")
     train.add_argument("--out", default="runs", help="runs folder; checkpoints go to OUT/TASK-PRESET-nDEMOS/")
     train.add_argument("--save-every", type=int, default=200, help="steps between resumable checkpoints")
     train.add_argument("--eval-every", type=int, default=0, help="steps between validation rollouts (0: at the end)")
-    train.add_argument("--eval-episodes", type=int, default=10, help="validation episodes per evaluation")
+    train.add_argument("--eval-episodes", type=int, default=10,
+                       help="validation episodes per evaluation (0: none; the last checkpoint is the best)")
     train.add_argument("--no-augment", action="store_true", help="disable random SE(2) augmentation")
     train.add_argument("--seed", type=int, default=0, help="random seed")
     train.set_defaults(func=_train)

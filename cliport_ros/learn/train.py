@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from cliport_ros.learn.data import DemoSampler, load_episodes
 from cliport_ros.model.checkpoint import policy_from_payload, read_checkpoint, save_checkpoint
+from cliport_ros.model.clip_backbone import fingerprint
 from cliport_ros.model.config import preset
 from cliport_ros.model.policy import CLIPortPolicy, count_parameters
 
@@ -31,6 +35,7 @@ class TrainConfig:
     preset: str = "small"
     clip_weights: str = "openai"
     text_encoder: str = "clip"  # or "minilm": pretrained sentences where CLIP weights cannot be had
+    streams: str = "two_stream"  # or the paper's ablations: "transporter_only", "clip_only"
     steps: int = 2000
     batch_size: int = 4
     lr: float = 1e-4
@@ -42,15 +47,32 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("demos", "steps", "batch_size", "save_every", "eval_episodes"):
+        for name in ("demos", "steps", "batch_size", "save_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig: {name}={getattr(self, name)} must be >= 1")
         if self.lr <= 0:
             raise ValueError(f"TrainConfig: lr={self.lr} must be > 0")
+        if self.eval_episodes < 0:
+            raise ValueError(f"TrainConfig: eval_episodes={self.eval_episodes} must be >= 0 (0: no validation)")
 
     @property
     def run_dir(self) -> Path:
         return Path(self.out) / f"{self.task}-{self.preset}-n{self.demos}"
+
+
+def distributed() -> tuple[int, int]:
+    """(rank, world size); joins the process group when started by ``torchrun`` with more than one process.
+
+    gloo on CPU, NCCL on GPUs. Every rank trains on its own samples;
+    DistributedDataParallel averages the gradients, so the effective batch
+    is ``batch_size`` x world size. Only rank 0 validates and writes files.
+    """
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return 0, 1
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+    return dist.get_rank(), world
 
 
 @torch.no_grad()
@@ -93,7 +115,8 @@ def train(cfg: TrainConfig, evaluate=None) -> Path:
 
     ``evaluate(policy) -> score`` runs validation rollouts; without it the last checkpoint is the best.
     """
-    torch.manual_seed(cfg.seed)
+    rank, world = distributed()
+    torch.manual_seed(cfg.seed)  # the same initial weights on every rank
     run_dir = cfg.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     last, best = run_dir / "last.pt", run_dir / "best.pt"
@@ -105,19 +128,24 @@ def train(cfg: TrainConfig, evaluate=None) -> Path:
         start, best_score = int(resume_meta["step"]), float(resume_meta.get("best_score", -1.0))
         log.info("resuming %s at step %d", last, start)
     else:
-        policy = CLIPortPolicy(preset(cfg.preset, clip_weights=cfg.clip_weights, text_encoder=cfg.text_encoder))
+        policy = CLIPortPolicy(preset(cfg.preset, clip_weights=cfg.clip_weights, text_encoder=cfg.text_encoder,
+                                      streams=cfg.streams))
     log.info("config: %s", json.dumps(asdict(cfg)))
     total, trainable = count_parameters(policy)
     log.info("%d demos, %d steps; parameters %.1f M (%.1f M trainable)", len(episodes),
              sum(len(e) for e in episodes), total / 1e6, trainable / 1e6)
-    sampler = DemoSampler(episodes, policy.cfg.n_rotations, augment=cfg.augment, seed=cfg.seed + start)
+    sampler = DemoSampler(episodes, policy.cfg.n_rotations, augment=cfg.augment,
+                          seed=cfg.seed + start + 100_003 * rank)  # each rank its own samples
     optimiser = torch.optim.Adam([p for p in policy.parameters() if p.requires_grad], lr=cfg.lr)
     if "optimiser" in resume_meta:
         optimiser.load_state_dict(resume_meta["optimiser"])
+    model = DistributedDataParallel(policy) if world > 1 else policy
     policy.train()
-    with tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc=f"train {cfg.task}") as bar:
+    main = rank == 0
+    with tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc=f"train {cfg.task}",
+              disable=not main) as bar:
         for step in bar:
-            loss, metrics = policy(sampler.batch(cfg.batch_size))
+            loss, metrics = model(sampler.batch(cfg.batch_size))
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
@@ -126,6 +154,8 @@ def train(cfg: TrainConfig, evaluate=None) -> Path:
             validate = evaluate is not None and (done == cfg.steps or (cfg.eval_every and done % cfg.eval_every == 0))
             if validate or done == cfg.steps:
                 precise_batchnorm(policy, [sampler.batch(cfg.batch_size) for _ in range(PRECISE_BN_BATCHES)])
+            if not main:
+                continue
             if validate:
                 score = float(evaluate(policy))
                 policy.train()
@@ -136,6 +166,14 @@ def train(cfg: TrainConfig, evaluate=None) -> Path:
             if done % cfg.save_every == 0 or done == cfg.steps:
                 save_checkpoint(last, policy, {"step": done, "best_score": best_score,
                                                "optimiser": optimiser.state_dict(), "config": asdict(cfg)})
-    if evaluate is None or not best.exists():
+    if main and (evaluate is None or not best.exists()):
         save_checkpoint(best, policy, {"step": cfg.steps, "config": asdict(cfg)})
+    if world > 1:
+        log.info("rank %d of %d: trained weights %s", rank, world, weights_fingerprint(policy))
+        dist.barrier()  # rank 0 has written its files
     return best
+
+
+def weights_fingerprint(policy: CLIPortPolicy) -> str:
+    """sha256 of the trainable weights: equal on every rank after synchronised training."""
+    return fingerprint(nn.ParameterList([p for p in policy.parameters() if p.requires_grad]))

@@ -55,6 +55,14 @@ PRESETS = {
         semantic_bottleneck=128,
         lean_semantic=True,
     ),
+    # Smoke tests only (DDP, CLI plumbing): the architecture at a few channels, far too narrow to learn a task.
+    "tiny": ModelConfig(
+        preset="tiny",
+        spatial_widths=(8, 8, 8, 16, 16, 16),
+        decoder_widths=(16, 16, 8, 8, 8, 8),
+        semantic_bottleneck=16,
+        lean_semantic=True,
+    ),
 }
 
 
