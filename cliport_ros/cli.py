@@ -159,13 +159,45 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from cliport_ros.learn.evaluate import evaluate
-    from cliport_ros.model.checkpoint import load_checkpoint
+    from cliport_ros.learn.evaluate import evaluate, results_table, save_result
+    from cliport_ros.model.checkpoint import load_checkpoint, read_checkpoint
 
+    if args.table:
+        print(results_table(args.runs))
+        return 0
+    if not (args.task and args.checkpoint):
+        print("cliport eval: --task and --checkpoint are required (or --table)", file=sys.stderr)
+        return 2
     policy = load_checkpoint(args.checkpoint)
+    demos = read_checkpoint(args.checkpoint)["meta"].get("config", {}).get("demos")
     result = evaluate(policy, args.task, args.episodes, args.split)
+    saved = save_result(result, args.checkpoint, demos)
     print(f"| task | split | episodes | score |\n|---|---|---|---|\n"
           f"| {result.task} | {result.split} | {len(result.scores)} | {result.mean:.1f} |")
+    print(f"saved {saved}")
+    return 0
+
+
+def _affordance(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cliport_ros.model.checkpoint import load_checkpoint
+    from cliport_ros.perception.visualize import affordance_figure, save_rgb
+    from cliport_ros.sim.env import Environment
+
+    policy = load_checkpoint(args.checkpoint)
+    env = Environment(args.task)
+    try:
+        obs = env.reset(args.seed)
+    finally:
+        env.close()
+    d = policy.act(obs.heightmap, obs.language)
+    figure = affordance_figure(obs.heightmap, d.pick_pixel, d.place_pixel, d.rotation, d.pick_logits,
+                              d.place_logits[d.rotation_bin])
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    save_rgb(args.out, figure)
+    print(f'"{obs.language}": pick {d.pick_pixel} (p={d.pick_confidence:.3g}), place {d.place_pixel} '
+          f"rotation {d.rotation:.2f} rad (p={d.place_confidence:.3g}) -> {args.out}")
     return 0
 
 
@@ -266,11 +298,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=_train)
 
     evaluate = sub.add_parser("eval", help="score a checkpoint on simulator episodes")
-    evaluate.add_argument("--task", required=True, help="task name")
-    evaluate.add_argument("--checkpoint", required=True, help="checkpoint file from `cliport train`")
+    evaluate.add_argument("--task", help="task name")
+    evaluate.add_argument("--checkpoint", help="checkpoint file from `cliport train`")
+    evaluate.add_argument("--table", action="store_true",
+                          help="print every stored score under --runs beside the paper's numbers")
+    evaluate.add_argument("--runs", default="runs", help="where --table looks for scores")
     evaluate.add_argument("--episodes", type=int, default=100, help="episodes to run")
     evaluate.add_argument("--split", default="test", choices=["val", "test"], help="seed split")
     evaluate.set_defaults(func=_eval)
+
+    affordance = sub.add_parser("affordance", help="picture of a checkpoint's pick and place heatmaps on a scene")
+    affordance.add_argument("--checkpoint", required=True, help="checkpoint file")
+    affordance.add_argument("--task", required=True, help="task whose scene to use")
+    affordance.add_argument("--seed", type=int, default=10001, help="scene seed")
+    affordance.add_argument("--out", default="out/affordance.png", help="PNG to write")
+    affordance.set_defaults(func=_affordance)
 
     render = sub.add_parser("render", help="picture of a task's first observation: 3 views and the heightmap")
     render.add_argument("--task", required=True, help="task name")

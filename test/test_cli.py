@@ -90,3 +90,32 @@ def test_up_runs_the_stack_until_stopped_and_reset_sets_a_scene(tmp_path):
         assert (tmp_path / f"{node}.log").exists()
     alive = subprocess.run(["pgrep", "-f", "cliport_ros.nodes"], capture_output=True, text=True)
     assert not alive.stdout.strip(), "nodes outlived `cliport up`"
+
+
+def test_eval_stores_a_score_that_the_table_shows_beside_the_paper(tmp_path):
+    import torch
+
+    from cliport_ros.model.checkpoint import save_checkpoint
+    from cliport_ros.model.config import preset
+    from cliport_ros.model.policy import CLIPortPolicy
+
+    torch.manual_seed(0)
+    policy = CLIPortPolicy(preset("tiny", streams="transporter_only"))
+    checkpoint = save_checkpoint(tmp_path / "run" / "best.pt", policy, {"config": {"demos": 100}})
+    result = cliport("eval", "--task", "put-block-in-bowl-seen-colors", "--checkpoint", str(checkpoint),
+                     "--episodes", "1", timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    score = float(next(line for line in result.stdout.splitlines() if line.startswith("| put-block")).split("|")[4])
+    assert 0.0 <= score <= 100.0
+    table = cliport("eval", "--table", "--runs", str(tmp_path))
+    assert table.returncode == 0
+    row = next(line for line in table.stdout.splitlines() if "put-block-in-bowl-seen-colors" in line)
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[:5] == ["put-block-in-bowl-seen-colors", "test", "100", "1", f"{score:.1f}"]
+    assert cells[5] == "92.5"  # the paper at 100 demos
+    picture = tmp_path / "aff.png"
+    aff = cliport("affordance", "--checkpoint", str(checkpoint), "--task", "put-block-in-bowl-seen-colors",
+                  "--out", str(picture), timeout=300)
+    assert aff.returncode == 0, aff.stderr[-2000:]
+    image = cv2.imread(str(picture))
+    assert image is not None and image.shape[0] == 640  # 320 rows, drawn at 2x
