@@ -125,11 +125,15 @@ def _bench_e2e(args: argparse.Namespace) -> int:
 
 
 def _bench_model(args: argparse.Namespace) -> int:
-    from cliport_ros.bench.model import ModelBenchConfig, print_table, run
+    from cliport_ros.bench.model import ModelBenchConfig, UnsupportedDtypeError, print_table, run
 
     cfg = ModelBenchConfig(preset=args.preset, dtype=args.dtype, decisions=args.decisions,
-                           clip_weights=args.clip_weights)
-    print_table(run(cfg))
+                           clip_weights=args.clip_weights, device=args.device)
+    try:
+        print_table(run(cfg))
+    except UnsupportedDtypeError as err:
+        print(f"cliport bench model: {err}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -334,7 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--arm", default="ur5", help="simulated arm")
     sim.set_defaults(func=_bench_sim)
     model = bench_sub.add_parser("model", help="policy latency per decision (pick, place, total) and peak memory")
-    model.add_argument("--preset", default="full", choices=["full", "small"], help="model preset")
+    model.add_argument("--preset", default="full", choices=["full", "small", "tiny"], help="model preset")
+    model.add_argument("--device", default="cpu", help="cpu, or cuda / cuda:N")
     model.add_argument("--dtype", default="fp32", choices=["fp32", "bf16"], help="fp32, or bf16 autocast")
     model.add_argument("--decisions", type=int, default=5, help="timed decisions (median reported)")
     model.add_argument("--clip-weights", default="random:0",

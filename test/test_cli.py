@@ -119,3 +119,19 @@ def test_eval_stores_a_score_that_the_table_shows_beside_the_paper(tmp_path):
     assert aff.returncode == 0, aff.stderr[-2000:]
     image = cv2.imread(str(picture))
     assert image is not None and image.shape[0] == 640  # 320 rows, drawn at 2x
+
+
+def test_bench_model_prints_latency_and_refuses_bf16_where_it_would_crawl():
+    import torch
+
+    result = cliport("bench", "model", "--preset", "tiny", "--decisions", "1", timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    cells = [c.strip() for c in result.stdout.strip().splitlines()[-1].strip("|").split("|")]
+    assert cells[:3] == ["tiny", "fp32", "cpu"]
+    pick, place, total = (float(cells[i]) for i in (6, 7, 9))
+    assert 0 < pick < total and 0 < place < total
+    bf16 = cliport("bench", "model", "--preset", "tiny", "--dtype", "bf16", "--decisions", "1", timeout=300)
+    if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        assert bf16.returncode == 0 and "%" in bf16.stdout.splitlines()[-1]  # the fp32 agreement
+    else:
+        assert bf16.returncode == 2 and "no bf16 support" in bf16.stderr

@@ -23,12 +23,28 @@ class ModelBenchConfig:
     dtype: str = "fp32"
     decisions: int = 5
     clip_weights: str = "random:0"  # speed does not depend on the weights' values
+    device: str = "cpu"
 
     def __post_init__(self) -> None:
         if self.dtype not in ("fp32", "bf16"):
             raise ValueError(f"dtype={self.dtype!r} must be fp32 or bf16")
         if self.decisions < 1:
             raise ValueError("decisions must be >= 1")
+
+
+TARGETS = {"full": 3.0, "small": 0.3}  # seconds per decision on the project's 2-core CPU (issue 5)
+
+
+class UnsupportedDtypeError(RuntimeError):
+    """bf16 asked of a device that would run it on a reference (slow) path."""
+
+
+def check_dtype(dtype: str, device: str) -> None:
+    """Refuse bf16 on a CPU without oneDNN bf16 kernels: its convolutions fall back to a naive loop."""
+    if dtype == "bf16" and device == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        raise UnsupportedDtypeError(
+            f"this CPU ({torch.backends.cpu.get_cpu_capability()}) has no bf16 support in oneDNN (it needs "
+            "AVX-512 BF16 or AMX): bf16 convolutions would run the reference loop, tens of times slower than fp32")
 
 
 def _scene(seed: int) -> Heightmap:
@@ -39,29 +55,38 @@ def _scene(seed: int) -> Heightmap:
 
 
 def run(cfg: ModelBenchConfig) -> dict:
+    check_dtype(cfg.dtype, cfg.device)
     torch.manual_seed(0)
-    policy = CLIPortPolicy(preset(cfg.preset, clip_weights=cfg.clip_weights)).eval()
+    policy = CLIPortPolicy(preset(cfg.preset, clip_weights=cfg.clip_weights)).eval().to(cfg.device)
     total, trainable = count_parameters(policy)
-    autocast = (torch.autocast("cpu", dtype=torch.bfloat16) if cfg.dtype == "bf16"
+    device_type = torch.device(cfg.device).type
+    autocast = (torch.autocast(device_type, dtype=torch.bfloat16) if cfg.dtype == "bf16"
                 else contextlib.nullcontext())
     instruction = "put the red blocks in a green bowl"
     with autocast:
         policy.act(_scene(0), instruction)  # warm-up: allocations, kernel selection
-        times = []
+        times, decisions = [], []
         for i in range(cfg.decisions):
-            decision = policy.act(_scene(i + 1), instruction)
-            times.append(decision.seconds)
+            decisions.append(policy.act(_scene(i + 1), instruction))
+            times.append(decisions[-1].seconds)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     med = {k: float(np.median([t[k] for t in times])) for k in times[0]}
-    return {"preset": cfg.preset, "dtype": cfg.dtype, "threads": torch.get_num_threads(),
+    agreement = None
+    if cfg.dtype == "bf16":  # bf16 counts only where it decides as fp32 does
+        same = [(d.pick_pixel, d.place_pixel, d.rotation_bin) == (f.pick_pixel, f.place_pixel, f.rotation_bin)
+                for d, f in ((d, policy.act(_scene(i + 1), instruction)) for i, d in enumerate(decisions))]
+        agreement = 100.0 * float(np.mean(same))
+    return {"preset": cfg.preset, "dtype": cfg.dtype, "device": cfg.device, "threads": torch.get_num_threads(),
             "params_m": total / 1e6, "trainable_m": trainable / 1e6, "peak_rss_mb": peak_mb,
-            "decisions": cfg.decisions, **med}
+            "decisions": cfg.decisions, "agreement": agreement, "target": TARGETS.get(cfg.preset), **med}
 
 
 def print_table(r: dict) -> None:
-    print("| preset | dtype | threads | params (M) | trainable (M) | pick s | place s | text s | total s "
-          "| peak RSS (MB) | decisions |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    print(f"| {r['preset']} | {r['dtype']} | {r['threads']} | {r['params_m']:.1f} | {r['trainable_m']:.1f} "
-          f"| {r['pick']:.3f} | {r['place']:.3f} | {r['text']:.3f} | {r['total']:.3f} | {r['peak_rss_mb']:.0f} "
-          f"| {r['decisions']} |")
+    target = f"{r['target']:g}" if r["target"] is not None and r["device"] == "cpu" else "-"
+    agreement = f"{r['agreement']:.0f}%" if r["agreement"] is not None else "-"
+    print("| preset | dtype | device | threads | params (M) | trainable (M) | pick s | place s | text s | total s "
+          "| CPU target s | argmax = fp32 | peak RSS (MB) | decisions |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| {r['preset']} | {r['dtype']} | {r['device']} | {r['threads']} | {r['params_m']:.1f} "
+          f"| {r['trainable_m']:.1f} | {r['pick']:.3f} | {r['place']:.3f} | {r['text']:.3f} | {r['total']:.3f} "
+          f"| {target} | {agreement} | {r['peak_rss_mb']:.0f} | {r['decisions']} |")

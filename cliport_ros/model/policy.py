@@ -99,7 +99,7 @@ class CLIPortPolicy(nn.Module):
         self.eval()
         times = {}
         start = time.perf_counter()
-        rgbd = heightmap_tensor(heightmap.color, heightmap.height)
+        rgbd = heightmap_tensor(heightmap.color, heightmap.height).to(next(self.parameters()).device)
         text = self.encode_text([instruction])  # once per decision, shared by pick and place
         times["text"] = time.perf_counter() - start
         t = time.perf_counter()
@@ -124,7 +124,8 @@ class CLIPortPolicy(nn.Module):
             pick_pixel=pick_pixel, place_pixel=place_pixel, rotation_bin=r,
             rotation=float(np.remainder(angle + np.pi, 2 * np.pi) - np.pi),
             pick_confidence=float(pick_prob.max()), place_confidence=float(place_prob.max()),
-            pick_logits=pick_logits.reshape(h, w).numpy(), place_logits=place_logits.numpy(), seconds=times,
+            pick_logits=pick_logits.reshape(h, w).cpu().numpy(), place_logits=place_logits.cpu().numpy(),
+            seconds=times,
         )
 
 

@@ -34,7 +34,7 @@ def rotated_crops(image: torch.Tensor, centre: torch.Tensor, size: int, n_rotati
     cos, sin = torch.cos(angles)[:, None, None], torch.sin(angles)[:, None, None]
     x = dx * cos - dy * sin  # (R, size, size) offsets in columns
     y = dx * sin + dy * cos  # ... in rows
-    centre = centre.to(torch.float32)
+    centre = centre.to(image.device, torch.float32)
     cols = centre[:, 1, None, None, None] + 0.5 + x  # pixel centres are at +0.5
     rows = centre[:, 0, None, None, None] + 0.5 + y
     grid = torch.stack([cols / w * 2 - 1, rows / h * 2 - 1], dim=-1)  # (B, R, size, size, 2)
