@@ -69,6 +69,8 @@ class ExecutorNode(Node):
         self.timeout_factor = self.declare_parameter("timeout_factor", 3.0).value
         self.timeout_margin = self.declare_parameter("timeout_margin", 5.0).value
         self.gripper_timeout = self.declare_parameter("gripper_timeout", 5.0).value
+        # Joint states older than this mean the arm's driver is gone: nothing moves on them.
+        self.joint_state_timeout = self.declare_parameter("joint_state_timeout", 2.0).value
 
         self._busy = threading.Lock()
         self._state_lock = threading.Lock()
@@ -95,12 +97,18 @@ class ExecutorNode(Node):
         with self._state_lock:
             self._state = (time.monotonic(), q, dq)
 
-    def joint_state(self, max_age: float = 1.0) -> tuple[np.ndarray, np.ndarray | None]:
-        with self._state_lock:
-            state = self._state
-        if state is None or time.monotonic() - state[0] > max_age:
-            raise MotionError(f"no /joint_states for {', '.join(self.joint_names[:2])}... in the last {max_age:.0f} s")
-        return state[1], state[2]
+    def joint_state(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """Latest joint positions (and velocities); waits up to ``joint_state_timeout`` for a fresh message."""
+        deadline = time.monotonic() + self.joint_state_timeout
+        while True:
+            with self._state_lock:
+                state = self._state
+            if state is not None and time.monotonic() - state[0] <= self.joint_state_timeout:
+                return state[1], state[2]
+            if time.monotonic() > deadline:
+                raise MotionError(f"no /joint_states for {', '.join(self.joint_names[:2])}... in the last "
+                                  f"{self.joint_state_timeout:g} s")
+            time.sleep(0.01)
 
     # -- the service ----------------------------------------------------------------------------------
     def _on_execute(self, request: ExecutePickPlace.Request, response: Response) -> Response:
