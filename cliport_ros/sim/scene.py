@@ -121,6 +121,31 @@ class TabletopSim:
         b.changeVisualShape(body, -1, rgbaColor=[*rgb, 1])
         return self._register(body, graspable=False)
 
+    def add_container(self, size: Sequence[float], xyz: Sequence[float], yaw: float, rgb: Sequence[float],
+                      thickness: float = 0.004) -> int:
+        """A fixed open box of outer ``size`` (m): a floor and four walls, each ``thickness`` thick.
+
+        ``xyz`` is the centre of its underside (on the table at z = 0), as for
+        ``add_bowl``; the floor's top is at ``xyz[2] + thickness``.
+        """
+        b = self.bullet
+        sx, sy, sz = size
+        if min(sx, sy) <= 2 * thickness or sz <= thickness:
+            raise ValueError(f"a container of size {tuple(size)} has no room inside walls {thickness} m thick")
+        extents = [[sx / 2, sy / 2, thickness / 2],
+                   [sx / 2, thickness / 2, sz / 2], [sx / 2, thickness / 2, sz / 2],
+                   [thickness / 2, sy / 2, sz / 2], [thickness / 2, sy / 2, sz / 2]]
+        positions = [[0, 0, thickness / 2],
+                     [0, -(sy - thickness) / 2, sz / 2], [0, (sy - thickness) / 2, sz / 2],
+                     [-(sx - thickness) / 2, 0, sz / 2], [(sx - thickness) / 2, 0, sz / 2]]
+        types = [b.GEOM_BOX] * len(extents)
+        shape = b.createCollisionShapeArray(types, halfExtents=extents, collisionFramePositions=positions)
+        visual = b.createVisualShapeArray(types, halfExtents=extents, visualFramePositions=positions)
+        body = b.createMultiBody(0, shape, visual, basePosition=list(xyz),
+                                 baseOrientation=b.getQuaternionFromEuler([0, 0, yaw]))
+        b.changeVisualShape(body, -1, rgbaColor=[*rgb, 1])
+        return self._register(body, graspable=False)
+
     def _register(self, body: int, graspable: bool) -> int:
         self.objects.append(body)
         if graspable:
