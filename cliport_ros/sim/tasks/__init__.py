@@ -2,6 +2,7 @@
 
 from cliport_ros.sim.tasks import (  # noqa: F401  (registers)
     assembling_kits,
+    packing_boxes_pairs,
     packing_shapes,
     put_block_in_bowl,
     stack_block_pyramid,
