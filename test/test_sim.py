@@ -121,7 +121,7 @@ def test_oracle_succeeds_on_99_percent_of_50_seeds(name, sim):
     assert len(failures) <= 0, f"oracle failed on seeds {failures}"
 
 
-FRANKA_TASKS = ["put-block-in-bowl-seen-colors", "put-block-in-bowl-unseen-colors"]
+FRANKA_TASKS = ["put-block-in-bowl-seen-colors", "put-block-in-bowl-unseen-colors", "stack-block-pyramid-seq"]
 
 
 @pytest.fixture(scope="module")

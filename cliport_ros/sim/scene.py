@@ -73,9 +73,25 @@ class TabletopSim:
         self.table = b.createMultiBody(0, table, table_visual, basePosition=[0.5, 0, -0.05])
         b.changeDynamics(self.table, -1, lateralFriction=0.6)
         self.arm = Arm(b, arm_profile(self.config.arm))
+        self._couple_fingers()
         self.objects = []
         self.graspable = set()
         self._noise = np.random.default_rng(noise_seed)
+
+    def _couple_fingers(self) -> None:
+        """Make the two fingers move as one, mirrored, as the real Franka hand's single drive does.
+
+        The URDF says so with a ``mimic`` tag, which PyBullet ignores: left to
+        two independent motors, the finger that touches first shoves the object
+        against the other, and it ends up held centimetres off the tool centre.
+        """
+        if len(self.arm.fingers) != 2:
+            return
+        b = self.bullet
+        first, second = self.arm.fingers
+        gear = b.createConstraint(self.arm.body, first, self.arm.body, second, b.JOINT_GEAR, [0, 1, 0], [0, 0, 0],
+                                  [0, 0, 0])
+        b.changeConstraint(gear, gearRatio=-1, erp=0.1, maxForce=50)
 
     # -- objects ----------------------------------------------------------------------------------
     def add_box(self, size: Sequence[float], xyz: Sequence[float], yaw: float, rgb: Sequence[float],

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
+from cliport_ros.execution.actions import PickPlace
 from cliport_ros.sim.colors import COLORS, STAND_BROWNS
 from cliport_ros.sim.scene import TabletopSim
 from cliport_ros.sim.tasks.base import Goal, Task, register_task, sample_colors, sample_fixture, sample_free_xy
 
 BLOCK = 0.04
 STAND_TOP = 0.01
+FINGER_REACH = 0.067  # open Franka fingers: outer faces this far from the tool centre, m
+FINGER_HALF_WIDTH = 0.011  # and this far to either side of the closing axis
+FINGER_MARGIN = 0.005  # a grasp whose fingers come down this clear of other objects is safe
 
 
 @register_task("stack-block-pyramid-seq")
@@ -54,3 +59,62 @@ class StackBlockPyramidSeq(Task):
                                    tolerance=0.01, yaw_tolerance=math.radians(15), yaw_symmetry=math.pi / 2,
                                    check_z=True))
         self.max_steps = 12
+
+    def oracle(self, sim: TabletopSim) -> PickPlace | None:
+        """The generic oracle; with fingers, grasp and place yaws chosen for the fingers and the wrist.
+
+        A cube may be gripped by either pair of faces and turned by any quarter
+        on the way, so the two yaws are free modulo 90 degrees. The place closes
+        the fingers across the stand's depth, where there is only free space
+        beside the pyramid (along its row they would come down on the
+        neighbouring blocks, or on the two blocks a block goes on). The pick
+        grips the pair of faces whose fingers come down clear of other objects
+        and, of two clear ones, the one nearer the wrist's middle: near a joint
+        limit, or after most of a half turn of the wrist on the way, the IK can
+        end on a pose the arm cannot take.
+        """
+        action = super().oracle(sim)
+        if action is None or not sim.arm.fingers:
+            return action
+        goal = self.current_goal(sim)
+        block, (_, stand_yaw) = goal.objects[0], goal.targets[0]
+        # the fingers close along the tool's y axis: across the stand's depth at tool yaw = stand yaw + 90 deg
+        place_yaw = wrist_yaw(stand_yaw + math.pi / 2, action.place_xyz)
+
+        def preference(pick_yaw: float) -> tuple[bool, float]:
+            clearance = finger_clearance(sim, block, action.pick_xyz, pick_yaw)
+            clear = clearance > FINGER_MARGIN
+            return clear, -abs(pick_yaw - wrist_middle(action.pick_xyz)) if clear else clearance
+
+        options = [wrist_yaw(action.pick_yaw + quarter, action.pick_xyz) for quarter in (0.0, math.pi / 2)]
+        return replace(action, pick_yaw=max(options, key=preference), place_yaw=place_yaw)
+
+
+def wrist_middle(xyz) -> float:
+    """Tool yaw at which the Franka's last joint is mid-range, reaching down at ``xyz``: 45 degrees
+    past the direction from the base (at the home pose, joint 7 at 45 degrees holds the tool at yaw 0)."""
+    return math.atan2(xyz[1], xyz[0]) + math.pi / 4
+
+
+def wrist_yaw(yaw: float, xyz) -> float:
+    """``yaw`` turned by half turns (the two fingers look alike) to within a quarter turn of the
+    wrist's middle at ``xyz``, the half circle the wrist reaches."""
+    middle = wrist_middle(xyz)
+    return middle + math.remainder(yaw - middle, math.pi)
+
+
+def finger_clearance(sim: TabletopSim, body: int, xyz, yaw: float) -> float:
+    """Smallest horizontal gap (m) between the open fingers of a grasp at ``xyz`` turned ``yaw`` and
+    the objects around ``body`` (each taken as a disc around its bounding box); negative on overlap."""
+    closing = np.array([-math.sin(yaw), math.cos(yaw)])  # the tool's y axis, along which the fingers close
+    side = np.array([closing[1], -closing[0]])
+    gaps = [math.inf]
+    for other in sim.objects:
+        if other == body:
+            continue
+        lo, hi = (np.asarray(corner) for corner in sim.bullet.getAABB(other))
+        offset = (lo[:2] + hi[:2]) / 2 - np.asarray(xyz[:2])
+        radius = float(np.max(hi[:2] - lo[:2])) / 2
+        along, across = abs(offset @ closing), abs(offset @ side)
+        gaps.append(max(across - FINGER_HALF_WIDTH, along - FINGER_REACH) - radius)
+    return min(gaps)
