@@ -27,3 +27,11 @@ def check_instruction(text: str, max_length: int = 200) -> str:
     if not WORD.search(cleaned):
         raise InstructionError(f"'{cleaned}' has no words in it")
     return cleaned
+
+
+def same_instruction(a: str, b: str) -> bool:
+    """Equal up to case, spacing and a final full stop: how a typed instruction is matched to a scene's goal."""
+    def norm(text: str) -> str:
+        return " ".join(text.lower().split()).rstrip(".")
+
+    return norm(a) == norm(b)

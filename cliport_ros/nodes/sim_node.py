@@ -34,6 +34,7 @@ from std_srvs.srv import SetBool
 from trajectory_msgs.msg import JointTrajectory as JointTrajectoryMsg
 
 from cliport_ros.execution.trajectory import JointTrajectory
+from cliport_ros.instruction import same_instruction
 from cliport_ros.nodes.camera_publisher import CameraPublisher
 from cliport_ros.nodes.conversions import pick_place_to_msg, trajectory_from_msg
 from cliport_ros.sim.scene import SimConfig, TabletopSim
@@ -42,13 +43,6 @@ from cliport_ros.sim.tasks.base import TaskError
 from cliport_ros.srv import OracleAction, ResetTask, TaskStatus
 
 DEFAULT_CONTROLLERS = {"ur5": "scaled_joint_trajectory_controller", "franka": "fr3_arm_controller"}
-
-
-def same_instruction(a: str, b: str) -> bool:
-    """Equal up to case, surrounding/multiple spaces and a final full stop."""
-    def norm(text: str) -> str:
-        return " ".join(text.lower().split()).rstrip(".")
-    return norm(a) == norm(b)
 
 
 class SimNode(Node):
