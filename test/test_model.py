@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 
 import numpy as np
+import open_clip
 import pytest
 import torch
 
 from cliport_ros.model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from cliport_ros.model.clip_backbone import FrozenCLIP
+from cliport_ros.model.clip_backbone import FrozenCLIP, fold_batchnorm
 from cliport_ros.model.config import preset
 from cliport_ros.model.correlation import correlate_conv, correlate_fft
 from cliport_ros.model.policy import CLIPortPolicy
@@ -17,7 +19,7 @@ from cliport_ros.model.transport import rotated_crops
 from cliport_ros.perception.heightmap import Heightmap
 from cliport_ros.perception.workspace import Workspace
 
-TINY = dict(in_shape=(64, 32), crop_size=32, n_rotations=8, clip_weights="random:0",
+TINY = dict(in_shape=(64, 32), crop_size=64, n_rotations=8, clip_weights="random:0",
             spatial_widths=(8, 8, 8, 16, 16, 16), decoder_widths=(16, 16, 8, 8, 8, 8), semantic_bottleneck=16)
 
 
@@ -133,9 +135,46 @@ def test_training_step_reduces_the_loss(clip):
     assert all(p.grad is None for p in policy.clip.parameters())  # CLIP stays frozen
 
 
+def test_one_clip_trunk_pass_serves_pick_and_place_key(clip, heightmap):
+    """A decision runs CLIP's image trunk twice: the padded scene (pick + key) and the rotated crops."""
+    policy = tiny_policy(clip)
+    batches = []
+    handle = clip.visual.conv1.register_forward_hook(lambda _m, args, _out: batches.append(args[0].shape[0]))
+    try:
+        policy.act(heightmap, "put the red block in a green bowl")
+    finally:
+        handle.remove()
+    assert batches == [1, policy.cfg.n_rotations]
+
+
+def test_pick_clip_features_are_the_padded_scenes_cells_over_the_heightmap(clip):
+    rgb = torch.rand(1, 3, 64, 32)
+    padded = clip.encode_image(torch.nn.functional.pad(rgb, (32, 32, 32, 32)))
+    centre = FrozenCLIP.centre(padded, 32)
+    assert [f.shape[-2:] for f in centre] == [(64 // s, 32 // s) for s in FrozenCLIP.strides]
+    assert torch.equal(centre[0], padded[0][..., 8:-8, 8:-8])
+    with pytest.raises(ValueError, match="multiple"):
+        FrozenCLIP.centre(padded, 16)
+
+
+def test_folding_clip_batchnorm_keeps_its_outputs():
+    torch.manual_seed(0)
+    visual = open_clip.create_model("RN50", pretrained=None).visual.eval()
+    folded = copy.deepcopy(visual)
+    fold_batchnorm(folded)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    x = torch.rand(1, 3, 224, 224)  # the attention pool's size
+    with torch.no_grad():
+        reference, out = visual(x), folded(x)
+    assert torch.allclose(out, reference, rtol=1e-4, atol=1e-4 * reference.abs().max().item())
+
+
 def test_bad_config_names_the_field():
     with pytest.raises(ValueError, match="streams"):
         replace(preset("small"), streams="three_stream")
+    with pytest.raises(ValueError, match="crop_size"):
+        preset("small", crop_size=32)
+    assert preset("small", crop_size=32, streams="transporter_only").crop_size == 32
     with pytest.raises(ValueError, match="unknown preset"):
         preset("huge")
 

@@ -11,11 +11,13 @@ trained with.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 
 import open_clip
 import torch
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,8 @@ class FrozenCLIP(nn.Module):
     """CLIP RN50: image features before attention pooling (plus the intermediate maps), sentence features."""
 
     text_dim = 1024
-    image_dims = (256, 512, 1024, 2048)  # layer1..layer4 channels, at 1/4, 1/8, 1/16, 1/32
+    image_dims = (256, 512, 1024, 2048)  # layer1..layer4 channels ...
+    strides = (4, 8, 16, 32)  # ... at these strides
 
     def __init__(self, weights: str = "openai") -> None:
         super().__init__()
@@ -60,7 +63,8 @@ class FrozenCLIP(nn.Module):
         self.tokenizer = open_clip.get_tokenizer("RN50")
         self.register_buffer("mean", torch.tensor(CLIP_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(CLIP_STD).view(1, 3, 1, 1), persistent=False)
-        self.fingerprint = fingerprint(self)
+        self.fingerprint = fingerprint(self)  # of the weights as published, before folding
+        fold_batchnorm(self.visual)
         self._text_cache: dict[str, torch.Tensor] = {}  # frozen: a sentence always encodes the same
 
     def train(self, mode: bool = True) -> FrozenCLIP:
@@ -82,6 +86,21 @@ class FrozenCLIP(nn.Module):
             features.append(x)
         return features
 
+    @classmethod
+    def centre(cls, features: list[torch.Tensor], margin: int) -> list[torch.Tensor]:
+        """Features of an image padded by ``margin`` px on every side -> the features over the unpadded part.
+
+        Exact cells only: ``margin`` must be a multiple of the coarsest stride, so every level's
+        grid lines up with the unpadded image.
+        """
+        if margin % cls.strides[-1]:
+            raise ValueError(f"margin {margin} px is not a multiple of CLIP's {cls.strides[-1]} px stride")
+        out = []
+        for f, stride in zip(features, cls.strides, strict=True):
+            m = margin // stride
+            out.append(f[..., m : f.shape[-2] - m, m : f.shape[-1] - m] if m else f)
+        return out
+
     @torch.no_grad()
     def encode_text(self, sentences: list[str]) -> torch.Tensor:
         """Sentences -> (B, 1024) CLIP sentence features; each distinct sentence is encoded once."""
@@ -93,3 +112,19 @@ class FrozenCLIP(nn.Module):
             for sentence, feature in zip(new, self.text_model.encode_text(tokens).float(), strict=True):
                 self._text_cache[sentence] = feature
         return torch.stack([self._text_cache[s] for s in sentences])
+
+
+def fold_batchnorm(module: nn.Module) -> None:
+    """Fold each eval-mode BatchNorm into the convolution before it, in place.
+
+    For frozen weights only: the outputs are the same to float rounding (relative
+    error ~1e-7), and every BatchNorm pass over the activations disappears.
+    """
+    for child in module.children():
+        fold_batchnorm(child)
+    names = list(module._modules)
+    for conv_name, bn_name in itertools.pairwise(names):
+        conv, bn = module._modules[conv_name], module._modules[bn_name]
+        if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+            module._modules[conv_name] = fuse_conv_bn_eval(conv.eval(), bn.eval())
+            module._modules[bn_name] = nn.Identity()

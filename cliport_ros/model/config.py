@@ -39,6 +39,9 @@ class ModelConfig:
             raise ValueError("ModelConfig: spatial_widths and decoder_widths need 6 entries each")
         if self.crop_size % 2 or self.crop_size < 8:
             raise ValueError(f"ModelConfig: crop_size={self.crop_size} must be even and >= 8")
+        if self.streams != "transporter_only" and (self.crop_size // 2) % 32:
+            raise ValueError(f"ModelConfig: crop_size={self.crop_size} must be a multiple of 64 with CLIP image "
+                             "features (the pick reuses the padded scene's CLIP cells, 32 px wide)")
         if self.n_rotations < 1:
             raise ValueError(f"ModelConfig: n_rotations={self.n_rotations} must be >= 1")
 

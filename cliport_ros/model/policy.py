@@ -71,13 +71,23 @@ class CLIPortPolicy(nn.Module):
     def _clip(self, rgbd: torch.Tensor) -> list[torch.Tensor] | None:
         return self.clip.encode_image(rgbd[:, :3]) if self.uses_clip_image() else None
 
+    def _scene_clip(self, padded: torch.Tensor) -> tuple[list[torch.Tensor] | None, list[torch.Tensor] | None]:
+        """CLIP features for the pick and for the place key from one trunk pass over the padded heightmap.
+
+        The pick's are the unpadded part of the key's: the pick's CLIP sees the scene with a
+        black margin, as the reference's pick does (it pads to a square).
+        """
+        key = self._clip(padded)
+        return (FrozenCLIP.centre(key, self.place.pad) if key is not None else None), key
+
     def logits(self, rgbd: torch.Tensor, pick: torch.Tensor, text: torch.Tensor | None
                ) -> tuple[torch.Tensor, torch.Tensor]:
         """rgbd (B, 4, H, W); pick (B, 2) pixels where the place net crops -> pick (B, H*W), place (B, R, H, W)."""
-        pick_logits = self.pick(rgbd, self._clip(rgbd), text)
         padded = self.place.pad_input(rgbd)
+        pick_clip, key_clip = self._scene_clip(padded)
+        pick_logits = self.pick(rgbd, pick_clip, text)
         crops = self.place.crops(padded, pick)
-        place_logits = self.place(padded, self._clip(padded), crops, self._clip(crops), text)
+        place_logits = self.place(padded, key_clip, crops, self._clip(crops), text)
         return pick_logits, place_logits
 
     def forward(self, batch: dict[str, torch.Tensor | list[str]]) -> tuple[torch.Tensor, dict[str, float]]:
@@ -103,16 +113,17 @@ class CLIPortPolicy(nn.Module):
         text = self.encode_text([instruction])  # once per decision, shared by pick and place
         times["text"] = time.perf_counter() - start
         t = time.perf_counter()
-        pick_logits = self.pick(rgbd, self._clip(rgbd), text)[0].float()
+        padded = self.place.pad_input(rgbd)
+        pick_clip, key_clip = self._scene_clip(padded)
+        pick_logits = self.pick(rgbd, pick_clip, text)[0].float()
         pick_prob = torch.softmax(pick_logits, 0)
         index = int(pick_prob.argmax())
         h, w = rgbd.shape[-2:]
         pick_pixel = (index // w, index % w)
         times["pick"] = time.perf_counter() - t
         t = time.perf_counter()
-        padded = self.place.pad_input(rgbd)
         crops = self.place.crops(padded, torch.tensor([pick_pixel]))
-        place_logits = self.place(padded, self._clip(padded), crops, self._clip(crops), text)[0].float()
+        place_logits = self.place(padded, key_clip, crops, self._clip(crops), text)[0].float()
         place_prob = torch.softmax(place_logits.flatten(), 0)
         index = int(place_prob.argmax())
         r, rest = divmod(index, h * w)
