@@ -140,18 +140,22 @@ def _bench_model(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     import os
 
-    from cliport_ros.learn.evaluate import evaluate
     from cliport_ros.learn.train import TrainConfig, train
-    from cliport_ros.sim.env import Environment
 
     cfg = TrainConfig(task=args.task, data=args.data, demos=args.demos, preset=args.preset,
                       clip_weights=args.clip_weights, text_encoder=args.text_encoder, streams=args.streams,
                       steps=args.steps,
                       batch_size=args.batch_size, lr=args.lr,
                       out=args.out, save_every=args.save_every, eval_every=args.eval_every,
-                      eval_episodes=args.eval_episodes, augment=not args.no_augment, seed=args.seed)
+                      eval_episodes=args.eval_episodes, augment=not args.no_augment, seed=args.seed,
+                      device=args.device, max_minutes=args.max_minutes)
     validating = cfg.eval_episodes > 0 and os.environ.get("RANK", "0") == "0"  # under torchrun, rank 0 validates
-    env = Environment(cfg.task) if validating else None
+    env = None
+    if validating:  # the simulator only where it validates: a GPU box training with --eval-episodes 0 needs none
+        from cliport_ros.learn.evaluate import evaluate
+        from cliport_ros.sim.env import Environment
+
+        env = Environment(cfg.task)
     try:
         best = train(cfg, evaluate=(lambda policy: evaluate(policy, cfg.task, cfg.eval_episodes, "val", env,
                                                             progress=False).mean) if validating else None)
@@ -299,6 +303,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="validation episodes per evaluation (0: none; the last checkpoint is the best)")
     train.add_argument("--no-augment", action="store_true", help="disable random SE(2) augmentation")
     train.add_argument("--seed", type=int, default=0, help="random seed")
+    train.add_argument("--max-minutes", type=float, default=0.0,
+                       help="wall-clock budget: stop (validate, save) after the step that spends it; 0: none")
+    train.add_argument("--device", default="auto",
+                       help="auto (this rank's GPU if any, else CPU), cpu, cuda, cuda:N")
     train.set_defaults(func=_train)
 
     evaluate = sub.add_parser("eval", help="score a checkpoint on simulator episodes")

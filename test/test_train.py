@@ -132,14 +132,15 @@ def test_tiny_model_overfits_five_demos_to_exact_pixels():
 
 
 def test_two_process_ddp_training_keeps_the_ranks_in_step(tmp_path):
-    """torchrun with 2 CPU processes (gloo): different samples per rank, identical weights after every step."""
+    """torchrun with 2 CPU processes (gloo): different samples per rank, identical weights after every step;
+    a wall-clock budget stops both ranks at the same step, and the run still ends with a checkpoint."""
     import os
     import re
     import subprocess
     import sys
 
     from cliport_ros.learn.train import weights_fingerprint
-    from cliport_ros.model.checkpoint import load_checkpoint
+    from cliport_ros.model.checkpoint import load_checkpoint, read_checkpoint
     from cliport_ros.sim.collect import CollectConfig, collect
 
     task = "put-block-in-bowl-seen-colors"
@@ -147,11 +148,14 @@ def test_two_process_ddp_training_keeps_the_ranks_in_step(tmp_path):
     torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
     run = subprocess.run(
         [torchrun, "--standalone", "--nproc_per_node", "2", "-m", "cliport_ros.cli", "train", "--task", task,
-         "--data", str(tmp_path / "data"), "--demos", "2", "--steps", "2", "--batch-size", "1", "--preset", "tiny",
-         "--streams", "transporter_only", "--eval-episodes", "0", "--out", str(tmp_path / "runs")],
+         "--data", str(tmp_path / "data"), "--demos", "2", "--steps", "1000", "--max-minutes", "0.01",
+         "--batch-size", "1", "--preset", "tiny", "--streams", "transporter_only", "--eval-episodes", "0",
+         "--out", str(tmp_path / "runs")],
         env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     ranks = dict(re.findall(r"rank (\d) of 2: trained weights (\w+)", run.stderr))
     assert set(ranks) == {"0", "1"} and ranks["0"] == ranks["1"], ranks
-    saved = load_checkpoint(tmp_path / "runs" / f"{task}-tiny-n2" / "best.pt")
-    assert weights_fingerprint(saved) == ranks["0"]
+    best = tmp_path / "runs" / f"{task}-tiny-n2" / "best.pt"
+    assert weights_fingerprint(load_checkpoint(best)) == ranks["0"]
+    assert 1 <= read_checkpoint(best)["meta"]["step"] < 1000
+    assert "budget is spent" in run.stderr

@@ -25,6 +25,11 @@ def load_episodes(directory: str | Path, limit: int | None = None) -> list[Episo
     return [load_episode(p) for p in paths[:limit]]
 
 
+def to_device(batch: dict, device: torch.device) -> dict:
+    """A collated batch with its tensors on ``device`` (the language strings stay)."""
+    return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+
 class DemoSampler:
     """Draws random (episode, step) samples, SE(2)-augmented, collated into a training batch."""
 

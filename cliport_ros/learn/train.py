@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from cliport_ros.learn.data import DemoSampler, load_episodes
+from cliport_ros.learn.data import DemoSampler, load_episodes, to_device
 from cliport_ros.model.checkpoint import policy_from_payload, read_checkpoint, save_checkpoint
 from cliport_ros.model.clip_backbone import fingerprint
 from cliport_ros.model.config import preset
@@ -45,6 +46,9 @@ class TrainConfig:
     eval_episodes: int = 10
     augment: bool = True
     seed: int = 0
+    device: str = "auto"  # "auto": this rank's GPU if there is one, else the CPU
+    max_minutes: float = 0.0  # wall-clock budget; the step that reaches it is the last (0: none)
+
 
     def __post_init__(self) -> None:
         for name in ("demos", "steps", "batch_size", "save_every"):
@@ -52,12 +56,23 @@ class TrainConfig:
                 raise ValueError(f"TrainConfig: {name}={getattr(self, name)} must be >= 1")
         if self.lr <= 0:
             raise ValueError(f"TrainConfig: lr={self.lr} must be > 0")
+        if self.max_minutes < 0:
+            raise ValueError(f"TrainConfig: max_minutes={self.max_minutes} must be >= 0 (0: no limit)")
         if self.eval_episodes < 0:
             raise ValueError(f"TrainConfig: eval_episodes={self.eval_episodes} must be >= 0 (0: no validation)")
 
     @property
     def run_dir(self) -> Path:
         return Path(self.out) / f"{self.task}-{self.preset}-n{self.demos}"
+
+
+def train_device(name: str) -> torch.device:
+    """``auto`` -> ``cuda:<LOCAL_RANK>`` when CUDA is available (one GPU per torchrun process), else CPU."""
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return torch.device("cpu")
 
 
 def distributed() -> tuple[int, int]:
@@ -115,6 +130,10 @@ def train(cfg: TrainConfig, evaluate=None) -> Path:
 
     ``evaluate(policy) -> score`` runs validation rollouts; without it the last checkpoint is the best.
     """
+    device = train_device(cfg.device)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)  # before the process group: NCCL binds each rank to its GPU
+        torch.backends.cudnn.benchmark = True  # fixed input shapes: pick the fastest kernels once
     rank, world = distributed()
     torch.manual_seed(cfg.seed)  # the same initial weights on every rank
     run_dir = cfg.run_dir
@@ -130,7 +149,8 @@ def train(cfg: TrainConfig, evaluate=None) -> Path:
     else:
         policy = CLIPortPolicy(preset(cfg.preset, clip_weights=cfg.clip_weights, text_encoder=cfg.text_encoder,
                                       streams=cfg.streams))
-    log.info("config: %s", json.dumps(asdict(cfg)))
+    policy.to(device)
+    log.info("config: %s (device %s)", json.dumps(asdict(cfg)), device)
     total, trainable = count_parameters(policy)
     log.info("%d demos, %d steps; parameters %.1f M (%.1f M trainable)", len(episodes),
              sum(len(e) for e in episodes), total / 1e6, trainable / 1e6)
@@ -139,39 +159,55 @@ def train(cfg: TrainConfig, evaluate=None) -> Path:
     optimiser = torch.optim.Adam([p for p in policy.parameters() if p.requires_grad], lr=cfg.lr)
     if "optimiser" in resume_meta:
         optimiser.load_state_dict(resume_meta["optimiser"])
-    model = DistributedDataParallel(policy) if world > 1 else policy
+    model = (DistributedDataParallel(policy, device_ids=[device.index] if device.type == "cuda" else None)
+             if world > 1 else policy)
     policy.train()
     main = rank == 0
+    started, done = time.monotonic(), start
     with tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc=f"train {cfg.task}",
               disable=not main) as bar:
         for step in bar:
-            loss, metrics = model(sampler.batch(cfg.batch_size))
+            loss, metrics = model(to_device(sampler.batch(cfg.batch_size), device))
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
             bar.set_postfix(loss=f"{loss.item():.3f}", **{k: f"{v:.3f}" for k, v in metrics.items()})
             done = step + 1
-            validate = evaluate is not None and (done == cfg.steps or (cfg.eval_every and done % cfg.eval_every == 0))
-            if validate or done == cfg.steps:
-                precise_batchnorm(policy, [sampler.batch(cfg.batch_size) for _ in range(PRECISE_BN_BATCHES)])
-            if not main:
-                continue
-            if validate:
+            final = done == cfg.steps or _time_up(started, cfg.max_minutes, world, device)
+            validate = evaluate is not None and (final or (cfg.eval_every and done % cfg.eval_every == 0))
+            if validate or final:
+                precise_batchnorm(policy, [to_device(sampler.batch(cfg.batch_size), device)
+                                           for _ in range(PRECISE_BN_BATCHES)])
+            if main and validate:
                 score = float(evaluate(policy))
                 policy.train()
                 log.info("step %d: validation score %.1f", done, score)
                 if score > best_score:
                     best_score = score
                     save_checkpoint(best, policy, {"step": done, "score": score, "config": asdict(cfg)})
-            if done % cfg.save_every == 0 or done == cfg.steps:
+            if main and (done % cfg.save_every == 0 or final):
                 save_checkpoint(last, policy, {"step": done, "best_score": best_score,
                                                "optimiser": optimiser.state_dict(), "config": asdict(cfg)})
+            if final:  # every rank leaves at the same step
+                if main and done < cfg.steps:
+                    log.info("stopping at step %d: the %g-minute budget is spent", done, cfg.max_minutes)
+                break
     if main and (evaluate is None or not best.exists()):
-        save_checkpoint(best, policy, {"step": cfg.steps, "config": asdict(cfg)})
+        save_checkpoint(best, policy, {"step": done, "config": asdict(cfg)})
     if world > 1:
         log.info("rank %d of %d: trained weights %s", rank, world, weights_fingerprint(policy))
         dist.barrier()  # rank 0 has written its files
     return best
+
+
+def _time_up(started: float, minutes: float, world: int, device: torch.device) -> bool:
+    """Whether the budget is spent; under DDP every rank stops at the same step (the slowest's clock decides)."""
+    up = minutes > 0 and time.monotonic() - started >= minutes * 60
+    if world > 1 and minutes > 0:
+        flag = torch.tensor([float(up)], device=device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        up = bool(flag.item())
+    return up
 
 
 def weights_fingerprint(policy: CLIPortPolicy) -> str:

@@ -34,7 +34,7 @@ def save_checkpoint(path: str | Path, policy: CLIPortPolicy, meta: dict[str, Any
         "clip_weights": policy.clip.weights if policy.clip is not None else None,
         "clip_fingerprint": policy.clip.fingerprint if policy.clip is not None else None,
         "text_fingerprint": policy.text.fingerprint if policy.text is not None else None,
-        "state_dict": policy.trainable_state_dict(),
+        "state_dict": {k: v.cpu() for k, v in policy.trainable_state_dict().items()},  # loads on any machine
         "meta": dict(meta or {}),
     }
     tmp = path.with_suffix(path.suffix + ".part")
