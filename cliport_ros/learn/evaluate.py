@@ -79,8 +79,10 @@ def evaluate(policy: CLIPortPolicy, task: str, episodes: int, split: str = "test
     scores = []
     try:
         seeds = [s for s, _ in zip(seeds_for(split), range(episodes), strict=False)]
-        for seed in tqdm(seeds, desc=f"eval {task} {split}", disable=not progress):
-            scores.append(100.0 * rollout(policy, env, seed))
+        with tqdm(seeds, desc=f"eval {task} {split}", disable=not progress) as bar:
+            for seed in bar:
+                scores.append(100.0 * rollout(policy, env, seed))
+                bar.set_postfix(score=f"{np.mean(scores):.1f}")
     finally:
         if own:
             env.close()
