@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from cliport_ros.execution.actions import PickPlace
+from cliport_ros.execution.arms import arm_profile
 from cliport_ros.perception.config import load_perception_config
 from cliport_ros.sim.env import Environment
-from cliport_ros.sim.scene import SimConfig, TabletopSim
+from cliport_ros.sim.scene import PUSH_SHORT, SimConfig, TabletopSim
 from cliport_ros.sim.tasks import TASKS, make_task
 from cliport_ros.sim.tasks.base import TaskError, seeds_for, split_of_seed
 
@@ -54,6 +55,27 @@ def test_pick_with_nothing_there_reports_failure_and_moves_nothing(sim):
     before, _ = sim.pose(block)
     assert not sim.execute(PickPlace((0.6, 0.3, 0.04), (0.5, 0.0, 0.04)))
     assert np.allclose(sim.pose(block)[0], before, atol=1e-3)
+
+
+def test_spatula_pushes_what_lies_in_its_path_and_holds_nothing(sim):
+    sim.reset(tool="spatula")
+    block = sim.add_box((0.02, 0.02, 0.02), (0.5, -0.1, 0.01), 0.0, (0, 0, 1))
+    aside = sim.add_box((0.02, 0.02, 0.02), (0.56, 0.0, 0.01), 0.0, (1, 0, 0))  # clear of the 5 cm blade
+    sim.settle(0.2)
+    assert sim.arm.profile.gripper == "spatula" and not sim.grip()
+    assert sim.push(PickPlace((0.5, -0.1, 0.01), (0.5, 0.15, 0.01)))
+    pos, _ = sim.pose(block)
+    # the blade stops PUSH_SHORT short of the end point, with the block just in front of it
+    assert abs(pos[0] - 0.5) < 0.015 and 0.15 - PUSH_SHORT < pos[1] < 0.15 - PUSH_SHORT + 0.03
+    assert np.allclose(sim.pose(aside)[0], (0.56, 0.0, 0.01), atol=2e-3)
+    sim.reset()
+    assert sim.arm.profile.gripper == "suction"
+
+
+def test_only_the_ur5_has_a_spatula():
+    assert arm_profile("ur5", tool="spatula").tool_link == "spatula_tip"
+    with pytest.raises(ValueError, match="no 'spatula' tool"):
+        arm_profile("franka", tool="spatula")
 
 
 def test_seed_splits_never_overlap():
@@ -142,6 +164,12 @@ def test_franka_gripper_oracle_solves_the_task(name, franka):
 def test_franka_oracle_succeeds_on_99_percent_of_50_seeds(name, franka):
     failures = _oracle_success(name, franka, 50)
     assert len(failures) <= 0, f"oracle failed on seeds {failures}"
+
+
+@pytest.mark.parametrize("name", sorted(name for name, task in TASKS.items() if "franka" not in task.arms))
+def test_ur5_only_tasks_refuse_the_franka(name, franka):
+    with pytest.raises(ValueError, match="runs on the ur5 only"):
+        Environment(name, sim=franka).reset(10001)
 
 
 def test_franka_fingers_must_close_on_the_block_to_hold_it(franka):

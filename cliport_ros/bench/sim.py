@@ -24,7 +24,7 @@ class SimBenchConfig:
 
 def run(cfg: SimBenchConfig) -> list[dict]:
     rows = []
-    for name in sorted(TASKS):
+    for name in sorted(n for n, task in TASKS.items() if cfg.arm in task.arms):
         env = Environment(name, config=SimConfig(arm=cfg.arm))
         try:
             seeds = seeds_for("test")

@@ -33,7 +33,7 @@ class ArmProfile:
     urdf: str
     tool_link: str  # tool centre point: suction cup tip, or between the fingertips
     home: tuple[float, ...]
-    gripper: str  # "suction" or "fingers"
+    gripper: str  # "suction", "fingers" or "spatula" (pushes; holds nothing)
     contact_links: tuple[str, ...]  # links whose contacts count as the tool touching something
     finger_joints: tuple[str, ...] = ()
     finger_open: float = 0.04  # metres per finger
@@ -71,10 +71,30 @@ FRANKA_GRIPPER = ArmProfile(
     max_joint_speed=2.0,
 )
 
+# The Ravens spatula in place of the suction cup, for the push tasks; same tool length, same IK family.
+UR5_SPATULA = ArmProfile(
+    name="ur5",
+    urdf=str(ASSETS / "ur5_spatula.urdf"),
+    tool_link="spatula_tip",
+    home=UR5_SUCTION.home,
+    gripper="spatula",
+    contact_links=("spatula_link",),
+    ik_lower=UR5_SUCTION.ik_lower,
+    ik_upper=UR5_SUCTION.ik_upper,
+)
+
 ARMS = {profile.name: profile for profile in (UR5_SUCTION, FRANKA_GRIPPER)}
+# Tools other than an arm's own end effector, by (arm, tool): what a task may ask the simulator to mount.
+TOOLS = {("ur5", "spatula"): UR5_SPATULA}
 
 
-def arm_profile(name: str) -> ArmProfile:
+def arm_profile(name: str, tool: str | None = None) -> ArmProfile:
+    """The arm called ``name`` with its own end effector, or with ``tool`` mounted instead."""
     if name not in ARMS:
         raise ValueError(f"unknown arm {name!r}; known: {sorted(ARMS)}")
-    return ARMS[name]
+    if tool is None or tool == ARMS[name].gripper:
+        return ARMS[name]
+    if (name, tool) not in TOOLS:
+        known = sorted(f"{arm} + {t}" for arm, t in TOOLS)
+        raise ValueError(f"the {name} arm has no {tool!r} tool; available: {', '.join(known)}")
+    return TOOLS[(name, tool)]

@@ -142,6 +142,9 @@ class SimNode(Node):
     def _on_reset(self, request: ResetTask.Request, response: ResetTask.Response) -> ResetTask.Response:
         try:
             task = make_task(request.task)
+            if task.primitive != "pick_place":
+                raise ValueError(f"{request.task} is a {task.primitive} task; the executor carries out "
+                                 "pick-and-place only (run it in the Python simulator: cliport collect, eval, render)")
             task.reset(self.sim, int(request.seed))
         except (ValueError, TaskError) as err:
             response.success, response.message = False, str(err)

@@ -25,7 +25,7 @@ class StepResult:
     reward: float  # reward gained by this step
     total_reward: float
     done: bool
-    executed: bool  # the arm carried the object to the place point
+    executed: bool  # the arm carried the object to the place point (a push: the whole stroke ran)
 
 
 class Environment:
@@ -58,7 +58,7 @@ class Environment:
     def step(self, action: PickPlace) -> StepResult:
         if self.seed is None:
             raise RuntimeError("call reset(seed) before step()")
-        executed = self.sim.execute(action)
+        executed = self.task.execute(self.sim, action)
         self.steps += 1
         total = self.task.update(self.sim)
         gained, self.total_reward = total - self.total_reward, total
@@ -71,7 +71,7 @@ class Environment:
             action = self.oracle()
             if action is None:
                 break
-            self.sim.execute(action)
+            self.task.execute(self.sim, action)
             self.steps += 1
             self.task.update(self.sim)
         self.total_reward = self.task.reward(self.sim)

@@ -73,6 +73,16 @@ class Arm:
         index = {j: k for k, j in enumerate(self.movable)}
         return np.array([q[index[j]] for j in self.joints])
 
+    def tool_position(self) -> np.ndarray:
+        """World position (m) of the tool frame."""
+        return np.array(self.bullet.getLinkState(self.body, self.tool, computeForwardKinematics=True)[4])
+
+    def tool_yaw(self) -> float:
+        """Heading (rad about world z) of the tool frame's x axis."""
+        orientation = self.bullet.getLinkState(self.body, self.tool, computeForwardKinematics=True)[5]
+        x_axis = np.array(self.bullet.getMatrixFromQuaternion(orientation)).reshape(3, 3)[:, 0]
+        return float(np.arctan2(x_axis[1], x_axis[0]))
+
     # -- end effector ------------------------------------------------------------------------------
     def _touching(self) -> list[tuple[int, int]]:
         """(body, our link) pairs for every contact of the tool's contact links."""
@@ -102,10 +112,13 @@ class Arm:
     def attach(self, graspable: set[int]) -> bool:
         """Weld the graspable body the tool holds, if any; return whether something is held.
 
-        Suction needs the cup to touch the body; fingers need both fingers to touch it.
+        Suction needs the cup to touch the body; fingers need both fingers to touch it; a spatula
+        holds nothing.
         """
         if self.held is not None:
             return True
+        if self.profile.gripper == "spatula":
+            return False
         touching: dict[int, set[int]] = {}
         for body, link in self._touching():
             if body in graspable:
@@ -116,7 +129,10 @@ class Arm:
             candidates = list(touching)
         if not candidates:
             return False
-        obj = candidates[0]
+        # the body nearest the tool centre: a cup touching two small beads holds the one it is on
+        tip = self.tool_position()
+        obj = min(candidates, key=lambda body: float(
+            np.linalg.norm(np.array(self.bullet.getBasePositionAndOrientation(body)[0]) - tip)))
         tool_state = self.bullet.getLinkState(self.body, self.tool)
         link_pos, link_orn = tool_state[0], tool_state[1]  # inertial frame, as constraints use
         obj_pos, obj_orn = self.bullet.getBasePositionAndOrientation(obj)

@@ -22,6 +22,11 @@ log = logging.getLogger(__name__)
 NEAR, FAR = 0.01, 10.0  # camera clipping planes, metres
 APPROACH_HEIGHT = 0.15  # tool moves between objects this high above the pick/place point
 DESCEND_STEP = 0.02  # metres per straight segment while feeling for contact
+PUSH_HEIGHT = 0.003  # a push keeps the spatula's lower edge this high above the table, metres
+PUSH_BEHIND = 0.02  # a push starts this far behind its start point (the reference's 2 cm), metres
+PUSH_SHORT = 0.05  # and ends this far short of its end point (the reference's 5 cm), metres
+PUSH_STEP = 0.01  # metres per straight segment of a push
+PUSH_SPEED = 0.3  # fraction of the arm's joint speed while pushing (the reference's 0.003 of 0.01)
 
 
 @dataclass(frozen=True)
@@ -61,8 +66,8 @@ class TabletopSim:
     def close(self) -> None:
         self.bullet.disconnect()
 
-    def reset(self, noise_seed: int = 0) -> None:
-        """An empty table and the arm at home."""
+    def reset(self, noise_seed: int = 0, tool: str | None = None) -> None:
+        """An empty table and the arm at home, with its own end effector or ``tool`` (``arm_profile``) mounted."""
         b = self.bullet
         b.resetSimulation()
         b.setGravity(0, 0, -9.81)
@@ -72,7 +77,7 @@ class TabletopSim:
         table_visual = b.createVisualShape(b.GEOM_BOX, halfExtents=[1.0, 1.0, 0.05], rgbaColor=[0.28, 0.28, 0.3, 1])
         self.table = b.createMultiBody(0, table, table_visual, basePosition=[0.5, 0, -0.05])
         b.changeDynamics(self.table, -1, lateralFriction=0.6)
-        self.arm = Arm(b, arm_profile(self.config.arm))
+        self.arm = Arm(b, arm_profile(self.config.arm, tool))
         self._couple_fingers()
         self.objects = []
         self.graspable = set()
@@ -208,15 +213,17 @@ class TabletopSim:
         return fuse(views, self.perception.workspace, self.perception.floor_tolerance)
 
     # -- motion -----------------------------------------------------------------------------------
-    def move_joints(self, target: Sequence[float], timeout: float = 5.0, stop_on_contact: bool = False) -> bool:
-        """Drive the joints to ``target`` at the arm's speed limit; False on timeout.
+    def move_joints(self, target: Sequence[float], timeout: float = 5.0, stop_on_contact: bool = False,
+                    speed: float = 1.0) -> bool:
+        """Drive the joints to ``target`` at ``speed`` x the arm's speed limit; False on timeout.
 
-        With ``stop_on_contact`` the motion ends early (True) as soon as the
-        tool or what it holds touches something.
+        ``timeout`` (s) is for full speed; a slower motion gets proportionally
+        longer. With ``stop_on_contact`` the motion ends early (True) as soon
+        as the tool or what it holds touches something.
         """
         target = np.asarray(target, dtype=float)
-        step = self.arm.profile.max_joint_speed * self.dt
-        for _ in range(int(timeout * self.config.physics_hz)):
+        step = self.arm.profile.max_joint_speed * speed * self.dt
+        for _ in range(int(timeout / speed * self.config.physics_hz)):
             current = self.arm.joint_positions()
             error = target - current
             if np.abs(error).max() < 1e-2:
@@ -230,8 +237,9 @@ class TabletopSim:
         log.debug("move_joints timed out, error %s", target - self.arm.joint_positions())
         return False
 
-    def move_tool(self, xyz: Sequence[float], yaw: float, timeout: float = 5.0, stop_on_contact: bool = False) -> bool:
-        return self.move_joints(self.arm.ik(xyz, tool_down_quaternion(yaw)), timeout, stop_on_contact)
+    def move_tool(self, xyz: Sequence[float], yaw: float, timeout: float = 5.0, stop_on_contact: bool = False,
+                  speed: float = 1.0) -> bool:
+        return self.move_joints(self.arm.ik(xyz, tool_down_quaternion(yaw)), timeout, stop_on_contact, speed)
 
     def _descend_until_contact(self, xyz: np.ndarray, yaw: float, floor: float) -> bool:
         """Lower the tool from ``xyz`` until it (or what it holds) touches something, or reaches ``floor``.
@@ -263,15 +271,19 @@ class TabletopSim:
         if self.arm.fingers:
             self.settle(0.2)
 
-    def execute(self, action: PickPlace) -> bool:
+    def execute(self, action: PickPlace, carry_height: float = APPROACH_HEIGHT, carry_speed: float = 1.0) -> bool:
         """Pick-and-place as the Ravens primitive does it; True when an object was carried and set down.
 
         Suction feels down for the object's top; fingers go ``grasp_depth``
-        below it (stopping early if they land on something) and close.
+        below it (stopping early if they land on something) and close. The
+        held object is lifted ``carry_height`` above the pick point and carried
+        at ``carry_speed`` x the joint speed limit to as high above the place
+        point: a rope is dragged low and slowly, as the reference's align-rope does.
         """
         pick = np.asarray(action.pick_xyz, dtype=float)
         place = np.asarray(action.place_xyz, dtype=float)
         up = np.array([0.0, 0.0, APPROACH_HEIGHT])
+        carry = np.array([0.0, 0.0, carry_height])
         ok = self.move_tool(pick + up, action.pick_yaw)
         if self.arm.fingers:
             grasp = pick - np.array([0.0, 0.0, self.arm.profile.grasp_depth])
@@ -284,10 +296,46 @@ class TabletopSim:
             self.go_home()
             return False
         held = self.arm.held
-        moved = self.move_tool(pick + up, action.pick_yaw) and self.move_tool(place + up, action.place_yaw)
-        touched = moved and self._descend_until_contact(place + up, action.place_yaw, floor=place[2] - 0.03)
+        moved = (self.move_tool(pick + carry, action.pick_yaw, speed=carry_speed)
+                 and self.move_tool(place + carry, action.place_yaw, speed=carry_speed))
+        touched = moved and self._descend_until_contact(place + carry, action.place_yaw, floor=place[2] - 0.03)
         self.release()
         self.move_tool(place + up, action.place_yaw)
         self.go_home()
         self.settle(0.2)
         return bool(held is not None and touched)
+
+    def push(self, action: PickPlace) -> bool:
+        """Push with the spatula in a straight line from ``pick_xyz`` towards ``place_xyz`` (the Ravens push).
+
+        Only the table-plane coordinates count. The blade, square to the
+        direction of travel, comes down ``PUSH_BEHIND`` behind the start point
+        (so it gets behind what lies there), moves at ``PUSH_HEIGHT`` above the
+        table in ``PUSH_STEP`` segments at ``PUSH_SPEED``, and stops
+        ``PUSH_SHORT`` short of the end point (what it pushes lies in front of
+        it), then goes up and home. True when the whole stroke was carried out.
+        """
+        start = np.asarray(action.pick_xyz, dtype=float)[:2]
+        end = np.asarray(action.place_xyz, dtype=float)[:2]
+        length = float(np.linalg.norm(end - start))
+        if length < 1e-3:
+            return False
+        direction = (end - start) / length
+        # Tool x, the blade's normal, along the push; either face of the flat blade pushes alike, so
+        # of the two yaws take the one nearer the tool's present yaw and spare the wrist a half turn.
+        yaw = math.atan2(direction[1], direction[0])
+        yaw += math.pi * round(math.remainder(self.arm.tool_yaw() - yaw, 2 * math.pi) / math.pi)
+        first = np.array([*(start - PUSH_BEHIND * direction), PUSH_HEIGHT])
+        last = np.array([*(end - PUSH_SHORT * direction), PUSH_HEIGHT])
+        up = np.array([0.0, 0.0, APPROACH_HEIGHT])
+        ok = self.move_tool(first + up, yaw) and self.move_tool(first, yaw)
+        stroke = float(np.dot(last[:2] - first[:2], direction))
+        for k in range(1, math.ceil(max(stroke, 0.0) / PUSH_STEP) + 1):
+            if not ok:
+                break
+            ok = self.move_tool(first + min(k * PUSH_STEP, stroke) * np.array([*direction, 0.0]), yaw,
+                                speed=PUSH_SPEED)
+        self.move_tool(self.arm.tool_position() + up, yaw)
+        self.go_home()
+        self.settle(0.2)
+        return ok

@@ -106,6 +106,9 @@ class Task(ABC):
 
     name: str = ""
     sequential: bool = False  # goals must be met in order (the -seq tasks)
+    arms: tuple[str, ...] = ("ur5", "franka")  # arms the task and its oracle are built for
+    tool: str | None = None  # end effector to mount instead of the arm's own (``arm_profile``), e.g. "spatula"
+    primitive: str = "pick_place"  # or "push": how ``execute`` carries out an action
 
     def __init__(self) -> None:
         self.goals: list[Goal] = []
@@ -118,12 +121,23 @@ class Task(ABC):
     def build(self, sim: TabletopSim, rng: np.random.Generator) -> None:
         """Create the scene's objects and ``self.goals``; set ``self.max_steps``."""
 
+    def execute(self, sim: TabletopSim, action: PickPlace) -> bool:
+        """Carry out one action with the task's motion primitive (the reference's ``task.primitive``).
+
+        A push task reads the pick point as where a push starts and the place
+        point as where it heads.
+        """
+        return sim.push(action) if self.primitive == "push" else sim.execute(action)
+
     # -- shared behaviour ---------------------------------------------------------------------------
     def reset(self, sim: TabletopSim, seed: int) -> None:
+        if sim.config.arm not in self.arms:
+            raise ValueError(f"task {self.name!r} runs on the {' or '.join(self.arms)} only, "
+                             f"not the {sim.config.arm} (see its docstring)")
         self.split = split_of_seed(seed)
         self.goals = []
         self.completed = 0
-        sim.reset(noise_seed=seed)
+        sim.reset(noise_seed=seed, tool=self.tool)
         self.build(sim, np.random.default_rng(seed))
         if not self.goals or not math.isclose(sum(g.weight for g in self.goals), 1.0):
             raise TaskError(f"{self.name}: goal weights must sum to 1")

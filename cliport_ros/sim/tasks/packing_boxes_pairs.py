@@ -91,6 +91,7 @@ class PackingBoxesPairs(Task):
     cells, and its 8 cm opening does not span a block up to 10 cm on each side.
     """
 
+    arms = ("ur5",)
     unseen_colors = False
     n_distractors = 4
     min_side = 0.05  # cells are split until no side exceeds twice this
