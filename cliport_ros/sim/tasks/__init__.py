@@ -5,6 +5,7 @@ from cliport_ros.sim.tasks import (  # noqa: F401  (registers)
     packing_boxes_pairs,
     packing_shapes,
     put_block_in_bowl,
+    separating_piles,
     stack_block_pyramid,
     towers_of_hanoi,
 )
