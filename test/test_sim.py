@@ -78,6 +78,26 @@ def test_only_the_ur5_has_a_spatula():
         arm_profile("franka", tool="spatula")
 
 
+def test_align_rope_scores_each_bead_at_its_place_from_either_end(sim):
+    env = Environment("align-rope", sim=sim)
+    env.reset(10001)
+    goal = env.task.goals[0]
+    n = len(goal.objects)
+    line = np.asarray(goal.targets[-1][0]) - np.asarray(goal.targets[0][0])
+    across = np.array([-line[1], line[0], 0.0]) / np.linalg.norm(line)
+
+    def lay(order, shifted=()):
+        for k, (bead, j) in enumerate(zip(goal.objects, order, strict=True)):
+            xyz = np.asarray(goal.targets[j][0]) + (0.03 * across if k in shifted else 0.0)
+            sim.bullet.resetBasePositionAndOrientation(bead, xyz.tolist(), (0, 0, 0, 1))
+        return env.task.reward(sim)
+
+    assert lay(range(n)) == pytest.approx(1.0)
+    assert lay(reversed(range(n))) == pytest.approx(1.0)
+    assert lay(range(n), shifted=range(n // 2)) == pytest.approx(0.5)  # 3 cm off the line: > 2 cm
+    assert lay(range(n), shifted=range(n)) == 0.0
+
+
 def test_seed_splits_never_overlap():
     train = set(s for s, _ in zip(seeds_for("train"), range(200), strict=False))
     val = set(s for s, _ in zip(seeds_for("val"), range(200), strict=False))

@@ -1,6 +1,7 @@
 """Language-conditioned tabletop tasks, registered by name (``make_task``)."""
 
 from cliport_ros.sim.tasks import (  # noqa: F401  (registers)
+    align_rope,
     assembling_kits,
     packing_boxes_pairs,
     packing_shapes,
