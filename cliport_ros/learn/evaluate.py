@@ -22,7 +22,7 @@ PAPER_SCORES: dict[str, dict[int, float]] = {
     "towers-of-hanoi-seq": {1: 59.4, 10: 92.9, 100: 97.4, 1000: 100.0},
     "packing-boxes-pairs-seen-colors": {1: 51.6, 10: 82.9, 100: 92.7, 1000: 98.2},
     "assembling-kits-seq-seen-colors": {1: 12.2, 10: 17.8, 100: 47.0, 1000: 66.6},
-    "separating-piles": {1: 54.5, 10: 59.5, 100: 93.1, 1000: 98.0},
+    "separating-piles-seen-colors": {1: 54.5, 10: 59.5, 100: 93.1, 1000: 98.0},
     "align-rope": {1: 20.1, 10: 77.4, 100: 85.6, 1000: 95.4},
     "packing-shapes": {1: 21.0, 10: 26.0, 100: 40.0, 1000: 37.0},
 }
