@@ -132,7 +132,7 @@ def test_bench_model_prints_latency_and_refuses_bf16_where_it_would_crawl():
     pick, place, total = (float(cells[i]) for i in (6, 7, 9))
     assert 0 < pick < total and 0 < place < total
     gflop, peak, floor = (float(cells[i]) for i in (14, 15, 16))
-    assert gflop > 0 and peak > 0 and floor == pytest.approx(gflop / peak, abs=2e-3)
+    assert gflop > 0 and peak > 0 and floor == pytest.approx(gflop / peak, rel=0.02)  # printed rounded
     bf16 = cliport("bench", "model", "--preset", "tiny", "--dtype", "bf16", "--decisions", "1", timeout=300)
     if torch.ops.mkldnn._is_mkldnn_bf16_supported():
         assert bf16.returncode == 0 and "%" in bf16.stdout.splitlines()[-1]  # the fp32 agreement
