@@ -129,11 +129,13 @@ class Arm:
             candidates = list(touching)
         if not candidates:
             return False
-        # the body nearest the tool centre: a cup touching two small beads holds the one it is on
-        tip = self.tool_position()
+        tool_state = self.bullet.getLinkState(self.body, self.tool)
+        # the body nearest the tool centre: a cup touching two small beads holds the one it is on.
+        # The link state as the last physics step left it, not a fresh forward-kinematics pass:
+        # that pass would move the frame the weld below is taken in.
+        tip = np.array(tool_state[4])
         obj = min(candidates, key=lambda body: float(
             np.linalg.norm(np.array(self.bullet.getBasePositionAndOrientation(body)[0]) - tip)))
-        tool_state = self.bullet.getLinkState(self.body, self.tool)
         link_pos, link_orn = tool_state[0], tool_state[1]  # inertial frame, as constraints use
         obj_pos, obj_orn = self.bullet.getBasePositionAndOrientation(obj)
         inv_pos, inv_orn = self.bullet.invertTransform(link_pos, link_orn)
