@@ -41,7 +41,7 @@ def _up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even where the shell started us ignoring it
     loopback_dds()
     overrides = {"sim_node": {"arm": args.arm, "real_time_factor": args.real_time_factor},
-                 "executor_node": {"arm": args.arm}, "policy_node": {"policy": args.policy}}
+                 "executor_node": {"arm": args.arm, "tool": args.tool}, "policy_node": {"policy": args.policy}}
     with Stack(StackConfig(log_dir=args.log_dir, overrides=overrides)) as stack:
         print(f"sim_node, perception_node, policy_node, executor_node running (ROS_DOMAIN_ID "
               f"{os.environ.get('ROS_DOMAIN_ID', '0')}, logs in {args.log_dir}/); Ctrl-C stops them")
@@ -256,6 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="run the simulated stack (what sim.launch.py starts) until Ctrl-C")
     up.add_argument("--policy", default="oracle", help="checkpoint path, or oracle")
     up.add_argument("--arm", default="ur5", choices=["ur5", "franka"], help="simulated arm")
+    up.add_argument("--tool", default="", choices=["", "spatula"],
+                    help="executor's end effector: the arm's own (default), or the UR5's spatula for push tasks")
     up.add_argument("--real-time-factor", type=float, default=1.0, help="simulated seconds per wall second")
     up.add_argument("--log-dir", default="out/logs", help="where each node's output goes")
     up.set_defaults(func=_up)

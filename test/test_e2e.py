@@ -198,3 +198,30 @@ def test_franka_with_its_gripper_end_to_end(stack, client, tmp_path):
         finally:
             user.close()
             context.try_shutdown()
+
+
+def test_push_task_with_the_spatula_end_to_end(stack, client, tmp_path):
+    """separating-piles through the whole stack: sim_node mounts the spatula, the executor pushes."""
+    stack.stop()  # one simulated stack at a time on this domain
+    overrides = {"sim_node": {"real_time_factor": 3.0}, "executor_node": {"tool": "spatula"}}
+    with Stack(StackConfig(log_dir=str(tmp_path), overrides=overrides)) as pushing:
+        import rclpy
+        from rclpy.context import Context
+
+        context = Context()
+        rclpy.init(context=context, domain_id=DOMAIN_ID)
+        user = StackClient(context=context, name="e2e_push")
+        try:
+            assert not user.wait_for_services(timeout=120), pushing.log_tail("executor_node")
+            reset = user.reset("separating-piles-seen-colors", 10001)
+            assert reset.success, reset.message
+            assert user.heightmap_after(user.now(), timeout=30) is not None
+            before = user.status()
+            assert before.max_steps == 20 and not before.done
+            result = user.instruct(reset.instruction, timeout=200)
+            assert result.success and result.message.startswith("pushed"), result.message
+            after = user.status()
+            assert after.reward > before.reward and not after.holding
+        finally:
+            user.close()
+            context.try_shutdown()

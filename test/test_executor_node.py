@@ -1,4 +1,5 @@
-"""executor_node's refusals over DDS: outside the workspace, out of reach, no joint states, an arm that never arrives.
+"""executor_node's refusals over DDS: outside the workspace, out of reach, no joint states, an arm that never arrives;
+the spatula's pushes.
 
 The node runs in this process on a MultiThreadedExecutor thread; the test
 is the rest of the robot: it publishes /joint_states (an arm that stays
@@ -119,6 +120,15 @@ def test_franka_cannot_reach_the_far_corner(rig_factory):
     result = rig.execute(PickPlace((0.5, 0.0, 0.04), (0.74, 0.48, 0.045)))
     assert result.code == Code.UNREACHABLE and "place" in result.message, result.message
     assert rig.execute(PickPlace((0.5, 0.0, 0.04), (0.5, 0.2, 0.045)), check_only=True).success
+
+
+def test_with_the_spatula_every_request_is_a_push(rig_factory):
+    rig = rig_factory(tool="spatula")
+    result = rig.execute(PickPlace((0.5, -0.1, 0.01), (0.5, 0.15, 0.01)), check_only=True)
+    assert result.success and "feasible: 5 segments" in result.message, result.message
+    result = rig.execute(PickPlace((0.5, 0.1, 0.01), (0.5, 0.1, 0.01)))
+    assert result.code == Code.UNREACHABLE and "no direction" in result.message and not result.executed
+    assert not rig.trajectories
 
 
 def test_without_joint_states_nothing_moves(rig_factory):

@@ -1,4 +1,4 @@
-"""Arm kinematics (Pinocchio) against PyBullet, and the pick-and-place motion plan, also run in the simulator."""
+"""Arm kinematics (Pinocchio) against PyBullet, and the pick-and-place and push plans, also run in the simulator."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import pytest
 from pybullet_utils.bullet_client import BulletClient
 from scipy.spatial.transform import Rotation
 
-from cliport_ros.execution.actions import PickPlace
+from cliport_ros.execution.actions import PUSH_BEHIND, PUSH_HEIGHT, PUSH_SHORT, PUSH_SPEED, PickPlace
 from cliport_ros.execution.arms import arm_profile, tool_down_quaternion
 from cliport_ros.execution.kinematics import ArmKinematics, IKError
-from cliport_ros.execution.planner import PlanError, PlannerConfig, joint_move, plan_pick_place
+from cliport_ros.execution.planner import PlanError, PlannerConfig, joint_move, plan_pick_place, plan_push
 from cliport_ros.perception.workspace import Workspace
 from cliport_ros.sim.robots import Arm
 from cliport_ros.sim.scene import SimConfig, TabletopSim
@@ -198,10 +198,7 @@ def test_plan_moves_a_block_in_the_simulator(name):
                                    sim.arm.joint_positions(), Workspace(), PlannerConfig())
         gripped = None
         for segment in segments:
-            start = sim.arm.joint_positions()
-            for step in range(int((segment.trajectory.duration + 0.5) / sim.dt)):
-                sim.arm.command(segment.trajectory.sample(step * sim.dt, start))
-                sim.bullet.stepSimulation()
+            follow(sim, segment.trajectory)
             if segment.gripper == "grip":
                 gripped = sim.grip()
             elif segment.gripper == "release":
@@ -210,6 +207,76 @@ def test_plan_moves_a_block_in_the_simulator(name):
         assert gripped is True
         xyz, _ = sim.pose(block)
         assert np.linalg.norm(xyz[:2] - [0.5, -0.2]) <= 0.015
+        np.testing.assert_allclose(sim.arm.joint_positions(), profile.home, atol=1e-2)
+    finally:
+        sim.close()
+
+
+def follow(sim: TabletopSim, trajectory, settle: float = 0.5) -> None:
+    """Command one planned trajectory to the simulated arm, as sim_node does, and let it arrive."""
+    start = sim.arm.joint_positions()
+    for step in range(int((trajectory.duration + settle) / sim.dt)):
+        sim.arm.command(trajectory.sample(step * sim.dt, start))
+        sim.bullet.stepSimulation()
+
+
+@pytest.fixture(scope="module")
+def spatula():
+    profile = arm_profile("ur5", tool="spatula")
+    return profile, ArmKinematics.from_profile(profile)
+
+
+def test_push_plan_keeps_the_blade_on_the_table_square_to_the_push(spatula):
+    profile, kin = spatula
+    workspace = Workspace(z_min=0.01)  # a table 1 cm higher: the blade follows it
+    action = PickPlace((0.45, -0.1, 0.03), (0.55, 0.1, 0.03))
+    segments = plan_push(action, kin, profile, np.array(profile.home), workspace, PlannerConfig())
+    assert [s.name for s in segments] == ["approach push", "descend to push", "push", "lift", "home"]
+    assert all(s.gripper is None for s in segments)
+    direction = np.array([0.1, 0.2, 0.0]) / math.hypot(0.1, 0.2)
+    first = np.array([0.45, -0.1, 0.01 + PUSH_HEIGHT]) - PUSH_BEHIND * direction
+    last = np.array([0.55, 0.1, 0.01 + PUSH_HEIGHT]) - PUSH_SHORT * direction
+    push = segments[2].trajectory
+    before = segments[1].trajectory.positions[-1]
+    tool = [kin.fk(push.sample(t, before)) for t in np.linspace(0, push.duration, 60)]
+    xyz = np.array([p for p, _ in tool])
+    np.testing.assert_allclose(xyz[0], first, atol=1e-3)
+    np.testing.assert_allclose(xyz[-1], last, atol=1e-3)
+    off_line = xyz - first - np.outer((xyz - first) @ direction, direction)
+    assert np.abs(off_line).max() <= 2e-3
+    # The blade's normal (tool x) lies along the push, either face forward.
+    assert min(abs(rotation[:, 0] @ direction) for _, rotation in tool) >= 0.999
+    vmax = 0.5 * kin.velocity_limits
+    assert np.all(np.abs(push.velocities) <= PUSH_SPEED * vmax * (1 + 1e-9))
+    assert np.abs(segments[0].trajectory.velocities).max() > PUSH_SPEED * vmax.max()  # only the push is slow
+    np.testing.assert_allclose(segments[-1].trajectory.positions[-1], profile.home, atol=1e-12)
+
+
+def test_push_plan_refuses_a_push_with_no_direction_or_outside_the_workspace(spatula):
+    profile, kin = spatula
+    home = np.array(profile.home)
+    with pytest.raises(PlanError, match="no direction") as caught:
+        plan_push(PickPlace((0.5, 0.0, 0.02), (0.5, 0.0, 0.02)), kin, profile, home, Workspace(), PlannerConfig())
+    assert caught.value.reason == "unreachable"
+    with pytest.raises(PlanError, match=r"push end .* y=0\.700") as caught:
+        plan_push(PickPlace((0.5, 0.0, 0.02), (0.5, 0.7, 0.02)), kin, profile, home, Workspace(), PlannerConfig())
+    assert caught.value.reason == "outside_workspace"
+
+
+def test_push_plan_pushes_a_block_in_the_simulator_as_the_simulator_pushes(spatula):
+    profile, kin = spatula
+    sim = TabletopSim(SimConfig())
+    try:
+        sim.reset(tool="spatula")
+        block = sim.add_box((0.02, 0.02, 0.02), (0.5, -0.1, 0.01), 0.0, (0, 0, 1))
+        sim.settle(0.2)
+        segments = plan_push(PickPlace((0.5, -0.1, 0.01), (0.5, 0.15, 0.01)), kin, profile,
+                             sim.arm.joint_positions(), Workspace(), PlannerConfig())
+        for segment in segments:
+            follow(sim, segment.trajectory)
+        pos, _ = sim.pose(block)
+        # as test_sim's push: the block ends just in front of the blade, PUSH_SHORT short of the end point
+        assert abs(pos[0] - 0.5) < 0.015 and 0.15 - PUSH_SHORT < pos[1] < 0.15 - PUSH_SHORT + 0.03
         np.testing.assert_allclose(sim.arm.joint_positions(), profile.home, atol=1e-2)
     finally:
         sim.close()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cliport_ros.execution.actions import PickPlace
+from cliport_ros.execution.actions import PUSH_SHORT, PickPlace
 from cliport_ros.execution.arms import arm_profile
 from cliport_ros.perception.config import load_perception_config
 from cliport_ros.sim.env import Environment
-from cliport_ros.sim.scene import PUSH_SHORT, SimConfig, TabletopSim
+from cliport_ros.sim.scene import SimConfig, TabletopSim
 from cliport_ros.sim.tasks import TASKS, make_task
 from cliport_ros.sim.tasks.base import TaskError, seeds_for, split_of_seed
 

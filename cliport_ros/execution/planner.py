@@ -1,10 +1,11 @@
-"""One pick-and-place decision -> the joint trajectories that carry it out, segment by segment.
+"""One decision -> the joint trajectories that carry it out, segment by segment.
 
 The executor publishes each :class:`Segment`, waits for it to finish, then
-issues its gripper command. The tool goes straight up and down over the pick
-and place points (solved by IK every few centimetres so the lines stay
-straight), moves between them at the approach height, and ends at home, out
-of the cameras' view.
+issues its gripper command. For a pick-and-place the tool goes straight up
+and down over the pick and place points (solved by IK every few centimetres
+so the lines stay straight) and moves between them at the approach height;
+a spatula's push (``push_stroke``) comes down behind the start, moves along
+the table slowly and goes up. Both end at home, out of the cameras' view.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cliport_ros.execution.actions import PickPlace
+from cliport_ros.execution.actions import PUSH_SPEED, PickPlace, push_stroke
 from cliport_ros.execution.arms import ArmProfile
 from cliport_ros.execution.kinematics import ArmKinematics, IKError
 from cliport_ros.execution.trajectory import JointTrajectory
@@ -126,6 +127,45 @@ def plan_pick_place(action: PickPlace, kin: ArmKinematics, profile: ArmProfile, 
     ]
     return [Segment(name, time_parameterise(kin.joint_names, path, vmax, config), gripper)
             for name, path, gripper in paths]
+
+
+def plan_push(action: PickPlace, kin: ArmKinematics, profile: ArmProfile, start: np.ndarray,
+              workspace: Workspace, config: PlannerConfig, home: np.ndarray | None = None) -> list[Segment]:
+    """Segments from joints ``start`` (J,) through a spatula push from ``action.pick_xyz`` towards
+    ``action.place_xyz`` (``push_stroke``; heights come from the table, ``workspace.z_min``) back to ``home``.
+
+    No gripper commands. Raises PlanError as ``plan_pick_place`` does, and
+    PlanError("unreachable") for a push with no direction.
+    """
+    for label, point in (("push start", action.pick_xyz), ("push end", action.place_xyz)):
+        point = np.asarray(point, dtype=float)
+        _check_workspace(label, point, workspace)
+        _check_reach(label, point, profile)
+    start = np.asarray(start, dtype=float)
+    home = np.asarray(profile.home if home is None else home, dtype=float)
+    _, rotation = kin.fk(start)
+    try:
+        stroke = push_stroke(action, math.atan2(rotation[1, 0], rotation[0, 0]), workspace.z_min)
+    except ValueError as error:
+        raise PlanError("unreachable", str(error)) from error
+    up = np.array([0.0, 0.0, config.approach_height])
+    try:
+        q_above = kin.ik(stroke.first + up, stroke.yaw, start)
+    except IKError as error:
+        raise _unreachable("approach above the push", stroke.first + up, error) from error
+    descend = _line(kin, "push start", stroke.first + up, stroke.first, stroke.yaw, stroke.yaw, q_above, config)
+    push = _line(kin, "push end", stroke.first, stroke.last, stroke.yaw, stroke.yaw, descend[-1], config)
+    lift = _line(kin, "lift after the push", stroke.last, stroke.last + up, stroke.yaw, stroke.yaw, push[-1],
+                 config)
+    vmax = config.velocity_scale * kin.velocity_limits
+    paths = [
+        ("approach push", np.stack([start, q_above]), vmax),
+        ("descend to push", descend, vmax),
+        ("push", push, PUSH_SPEED * vmax),
+        ("lift", lift, vmax),
+        ("home", np.stack([lift[-1], home]), vmax),
+    ]
+    return [Segment(name, time_parameterise(kin.joint_names, path, limit, config)) for name, path, limit in paths]
 
 
 def joint_move(kin: ArmKinematics, start: np.ndarray, goal: np.ndarray, config: PlannerConfig) -> JointTrajectory:

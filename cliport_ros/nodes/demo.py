@@ -1,9 +1,10 @@
 """``cliport demo``: the whole product on a simulated arm, driven through ``/instruct`` over DDS.
 
 Starts sim_node, perception_node, policy_node and executor_node as their own
-processes (as ``launch/sim.launch.py`` would), resets a put-block-in-bowl
-scene, sends the scene's instruction until the task is done or its step
-limit is reached, prints each outcome and the task reward, and saves a
+processes (as ``launch/sim.launch.py`` would), resets a task's scene
+(put-block-in-bowl by default; a push task gets the executor's spatula),
+sends the scene's instruction until the task is done or its step limit is
+reached, prints each outcome and the task reward, and saves a
 before/after picture with the policy's affordances.
 """
 
@@ -22,6 +23,7 @@ from cliport_ros.nodes.conversions import heightmap_from_msg, rgb_from_image
 from cliport_ros.nodes.ros_env import isolate_dds
 from cliport_ros.nodes.stack import Stack, StackConfig
 from cliport_ros.perception.visualize import save_rgb
+from cliport_ros.sim.tasks import make_task
 
 
 @dataclass(frozen=True)
@@ -63,10 +65,15 @@ def _figure(before: np.ndarray, after: np.ndarray, affordance: np.ndarray | None
 
 
 def run(cfg: DemoConfig) -> int:
+    try:
+        tool = make_task(cfg.task).tool or ""  # the end effector the task's scene mounts
+    except ValueError as err:
+        print(err)
+        return 2
     domain = isolate_dds()
     overrides = {
         "sim_node": {"arm": cfg.arm, "real_time_factor": cfg.real_time_factor},
-        "executor_node": {"arm": cfg.arm},
+        "executor_node": {"arm": cfg.arm, "tool": tool},
         "policy_node": {"policy": cfg.policy},
     }
     print(f"starting sim_node, perception_node, policy_node, executor_node (ROS_DOMAIN_ID {domain}, "
@@ -98,8 +105,8 @@ def _run(cfg: DemoConfig, stack: Stack, client: StackClient) -> int:
         return 1
     status = client.status()
     first_affordance = None
-    steps, limit = 0, 8
-    while not status.done and steps < limit:
+    steps = 0
+    while not status.done and steps < status.max_steps:
         instruction = status.instruction
         print(f'> instruct "{instruction}"')
         started = time.monotonic()

@@ -1,4 +1,4 @@
-"""executor_node: one pick-and-place -> joint trajectories for a ros2_control arm, plus the gripper.
+"""executor_node: one pick-and-place (or push) -> joint trajectories for a ros2_control arm, plus the gripper.
 
 Serves ``executor/execute`` (cliport_ros/ExecutePickPlace). A request is
 checked against the configured workspace and solved by inverse kinematics
@@ -6,6 +6,8 @@ for every waypoint before anything moves; then each segment of the plan is
 published on ``/<controller>/joint_trajectory`` and confirmed finished from
 ``/joint_states`` before the next (and before any gripper command, sent on
 the ``gripper/set`` std_srvs/SetBool service: true grips, false releases).
+With ``tool: spatula`` the arm pushes instead: the request's pick and place
+are where the push starts and where it heads, and no gripper is used.
 
 Threads: the service waits for joint states and the gripper while the
 MultiThreadedExecutor delivers them in other callback groups; a second
@@ -29,7 +31,7 @@ from trajectory_msgs.msg import JointTrajectory as JointTrajectoryMsg
 
 from cliport_ros.execution.arms import arm_profile
 from cliport_ros.execution.kinematics import ArmKinematics
-from cliport_ros.execution.planner import PlanError, PlannerConfig, Segment, joint_move, plan_pick_place
+from cliport_ros.execution.planner import PlanError, PlannerConfig, Segment, joint_move, plan_pick_place, plan_push
 from cliport_ros.nodes.conversions import pick_place_from_msg, trajectory_to_msg
 from cliport_ros.nodes.params import declare_dataclass
 from cliport_ros.perception.workspace import Workspace
@@ -47,7 +49,8 @@ class ExecutorNode(Node):
     def __init__(self, **kwargs) -> None:
         super().__init__("executor_node", **kwargs)
         arm = self.declare_parameter("arm", "ur5").value
-        self.profile = arm_profile(arm)
+        # "" = the arm's own end effector; "spatula" (UR5) turns every request into a push.
+        self.profile = arm_profile(arm, self.declare_parameter("tool", "").value or None)
         urdf = self.declare_parameter("urdf", "").value or self.profile.urdf
         tool = self.declare_parameter("tool_frame", "").value or self.profile.tool_link
         custom = (urdf, tool) != (self.profile.urdf, self.profile.tool_link)
@@ -84,6 +87,10 @@ class ExecutorNode(Node):
         self.create_service(ExecutePickPlace, "executor/execute", self._on_execute, callback_group=service_group)
         self.get_logger().info(f"executing for a {arm} ({self.profile.gripper}) on "
                                f"{controller.value}/joint_trajectory, gripper {self.gripper.srv_name}")
+
+    @property
+    def pushes(self) -> bool:
+        return self.profile.gripper == "spatula"
 
     # -- joint states ---------------------------------------------------------------------------------
     def _on_joint_state(self, msg: JointState) -> None:
@@ -133,8 +140,9 @@ class ExecutorNode(Node):
             return response
         try:
             start, _ = self.joint_state()
-            plan = plan_pick_place(action, self.kinematics, self.profile, start, self.workspace, self.planner,
-                                   home=self.home)
+            planner = plan_push if self.pushes else plan_pick_place
+            plan = planner(action, self.kinematics, self.profile, start, self.workspace, self.planner,
+                           home=self.home)
         except MotionError as err:
             response.code, response.message = Response.EXECUTION_FAILED, str(err)
             return response
@@ -162,7 +170,10 @@ class ExecutorNode(Node):
             return response
         response.success, response.code = True, Response.OK
         response.execute_seconds = time.monotonic() - start_time
-        response.message = f"picked at {_fmt(action.pick_xyz)} and placed at {_fmt(action.place_xyz)}"
+        if self.pushes:
+            response.message = f"pushed from {_fmt(action.pick_xyz)} towards {_fmt(action.place_xyz)}"
+        else:
+            response.message = f"picked at {_fmt(action.pick_xyz)} and placed at {_fmt(action.place_xyz)}"
         return response
 
     def _run_segment(self, segment: Segment) -> None:

@@ -5,7 +5,8 @@ Publishes each camera's colour/depth/camera_info (as realsense-ros would) and
 ``/<controller>/joint_trajectory`` (as a ros2_control joint trajectory
 controller would); switches suction with the ``gripper/set`` service
 (std_srvs/SetBool, success = something is held); and serves ``sim/reset``
-(ResetTask), ``sim/status`` (TaskStatus) and ``sim/oracle`` (OracleAction:
+(ResetTask; a push task mounts the spatula in place of the suction cup, so
+the executor must run with ``tool: spatula``), ``sim/status`` (TaskStatus) and ``sim/oracle`` (OracleAction:
 the scripted expert's next pick-and-place, which reads true object poses).
 
 Everything runs on one thread: PyBullet's client is not thread-safe, so
@@ -131,7 +132,9 @@ class SimNode(Node):
         self._trajectory_start = (self.sim_time, self.sim.arm.joint_positions())
 
     def _on_gripper(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
-        if request.data:
+        if request.data and self.sim.arm.profile.gripper == "spatula":
+            response.success, response.message = False, "a spatula is mounted: it pushes and holds nothing"
+        elif request.data:
             response.success = self.sim.grip()
             response.message = "holding an object" if response.success else "gripping, but holding nothing"
         else:
@@ -142,10 +145,7 @@ class SimNode(Node):
     def _on_reset(self, request: ResetTask.Request, response: ResetTask.Response) -> ResetTask.Response:
         try:
             task = make_task(request.task)
-            if task.primitive != "pick_place":
-                raise ValueError(f"{request.task} is a {task.primitive} task; the executor carries out "
-                                 "pick-and-place only (run it in the Python simulator: cliport collect, eval, render)")
-            task.reset(self.sim, int(request.seed))
+            task.reset(self.sim, int(request.seed))  # mounts the task's tool: a push task's spatula
         except (ValueError, TaskError) as err:
             response.success, response.message = False, str(err)
             return response
@@ -166,6 +166,7 @@ class SimNode(Node):
         response.instruction = self.task.language(self.sim)
         response.reward = float(self.task.reward(self.sim))
         response.done = self.task.done(self.sim)
+        response.max_steps = int(self.task.max_steps)
         return response
 
     def _on_oracle(self, request: OracleAction.Request, response: OracleAction.Response) -> OracleAction.Response:

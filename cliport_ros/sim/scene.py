@@ -11,7 +11,7 @@ import numpy as np
 import pybullet
 from pybullet_utils.bullet_client import BulletClient
 
-from cliport_ros.execution.actions import PickPlace
+from cliport_ros.execution.actions import PUSH_SPEED, PickPlace, push_stroke
 from cliport_ros.execution.arms import arm_profile, tool_down_quaternion
 from cliport_ros.perception.config import CameraConfig, PerceptionConfig, load_perception_config
 from cliport_ros.perception.heightmap import Heightmap, RGBDView, fuse
@@ -22,11 +22,7 @@ log = logging.getLogger(__name__)
 NEAR, FAR = 0.01, 10.0  # camera clipping planes, metres
 APPROACH_HEIGHT = 0.15  # tool moves between objects this high above the pick/place point
 DESCEND_STEP = 0.02  # metres per straight segment while feeling for contact
-PUSH_HEIGHT = 0.003  # a push keeps the spatula's lower edge this high above the table, metres
-PUSH_BEHIND = 0.02  # a push starts this far behind its start point (the reference's 2 cm), metres
-PUSH_SHORT = 0.05  # and ends this far short of its end point (the reference's 5 cm), metres
 PUSH_STEP = 0.01  # metres per straight segment of a push
-PUSH_SPEED = 0.3  # fraction of the arm's joint speed while pushing (the reference's 0.003 of 0.01)
 
 
 @dataclass(frozen=True)
@@ -306,36 +302,21 @@ class TabletopSim:
         return bool(held is not None and touched)
 
     def push(self, action: PickPlace) -> bool:
-        """Push with the spatula in a straight line from ``pick_xyz`` towards ``place_xyz`` (the Ravens push).
-
-        Only the table-plane coordinates count. The blade, square to the
-        direction of travel, comes down ``PUSH_BEHIND`` behind the start point
-        (so it gets behind what lies there), moves at ``PUSH_HEIGHT`` above the
-        table in ``PUSH_STEP`` segments at ``PUSH_SPEED``, and stops
-        ``PUSH_SHORT`` short of the end point (what it pushes lies in front of
-        it), then goes up and home. True when the whole stroke was carried out.
-        """
-        start = np.asarray(action.pick_xyz, dtype=float)[:2]
-        end = np.asarray(action.place_xyz, dtype=float)[:2]
-        length = float(np.linalg.norm(end - start))
-        if length < 1e-3:
+        """Push with the spatula in a straight line from ``pick_xyz`` towards ``place_xyz`` (the Ravens push,
+        ``push_stroke``): down behind the start, along the table in ``PUSH_STEP`` segments at
+        ``PUSH_SPEED``, then up and home. True when the whole stroke was carried out."""
+        try:
+            stroke = push_stroke(action, self.arm.tool_yaw())
+        except ValueError:
             return False
-        direction = (end - start) / length
-        # Tool x, the blade's normal, along the push; either face of the flat blade pushes alike, so
-        # of the two yaws take the one nearer the tool's present yaw and spare the wrist a half turn.
-        yaw = math.atan2(direction[1], direction[0])
-        yaw += math.pi * round(math.remainder(self.arm.tool_yaw() - yaw, 2 * math.pi) / math.pi)
-        first = np.array([*(start - PUSH_BEHIND * direction), PUSH_HEIGHT])
-        last = np.array([*(end - PUSH_SHORT * direction), PUSH_HEIGHT])
         up = np.array([0.0, 0.0, APPROACH_HEIGHT])
-        ok = self.move_tool(first + up, yaw) and self.move_tool(first, yaw)
-        stroke = float(np.dot(last[:2] - first[:2], direction))
-        for k in range(1, math.ceil(max(stroke, 0.0) / PUSH_STEP) + 1):
+        ok = self.move_tool(stroke.first + up, stroke.yaw) and self.move_tool(stroke.first, stroke.yaw)
+        for k in range(1, math.ceil(stroke.length / PUSH_STEP) + 1):
             if not ok:
                 break
-            ok = self.move_tool(first + min(k * PUSH_STEP, stroke) * np.array([*direction, 0.0]), yaw,
+            ok = self.move_tool(stroke.first + min(k * PUSH_STEP, stroke.length) * stroke.direction, stroke.yaw,
                                 speed=PUSH_SPEED)
-        self.move_tool(self.arm.tool_position() + up, yaw)
+        self.move_tool(self.arm.tool_position() + up, stroke.yaw)
         self.go_home()
         self.settle(0.2)
         return ok
