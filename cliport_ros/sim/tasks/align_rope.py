@@ -24,6 +24,10 @@ LINK_FORCE = 100.0  # N, the most a bead-to-bead constraint pulls with
 DROP_CLEARANCE = 0.1 * math.sqrt(2) / 2  # the rope drops at least this far from the lines and the edges, metres
 CARRY_HEIGHT = 0.02  # the reference lifts a bead only this high (PickPlace(height=0.02)) ...
 CARRY_SPEED = 0.1  # ... and drags it at a tenth of the usual speed (speed=0.001 against 0.01)
+# A bead covers another when its top is this much higher and its centre this close: the 1 cm suction cup's
+# radius plus half a bead's diagonal.
+COVER_HEIGHT = 0.003
+COVER_DISTANCE = 0.01 + RADIUS * math.sqrt(2)
 
 # Sides of the square in its own frame, as the reference names them: (start corner, end corner), words.
 CORNERS = ((LENGTH / 2, LENGTH / 2), (-LENGTH / 2, LENGTH / 2), (LENGTH / 2, -LENGTH / 2), (-LENGTH / 2, -LENGTH / 2))
@@ -165,7 +169,9 @@ class AlignRope(Task):
         The reference lets each bead pick the nearer of its two places (k or n-1-k) on its own; when
         neighbours pick opposite ends, dragging one pulls the placed beads off the line, and 2 of the
         first 50 test scenes ran out of steps that way. Here the end is the one that more beads already
-        lie at (ties: the smaller summed distance), so every move agrees with the beads in place.
+        lie at (ties: the smaller summed distance), so every move agrees with the beads in place. A bead
+        lying under another is passed over (the cup would come down on, and drag, the one on top); the
+        topmost bead of a heap is never covered, so there is always one to move.
         """
         goal = self.current_goal(sim)
         if not isinstance(goal, RopeGoal):
@@ -177,14 +183,23 @@ class AlignRope(Task):
         backward = np.linalg.norm(xy - targets[::-1], axis=1)
         score = [(int(np.sum(d < goal.tolerance)), -float(np.sum(d))) for d in (forward, backward)]
         dist, order = (forward, range(n)) if score[0] >= score[1] else (backward, range(n - 1, -1, -1))
-        k = int(np.argmax(dist))
-        if dist[k] < goal.tolerance:
+        if dist.max() < goal.tolerance:
             return None
+        tops = np.array([self.pick_height(sim, bead) for bead in goal.objects])
+        # A bead under another is not what the cup would hold: take the farthest one with nothing on top.
+        k = next(k for k in np.argsort(-dist, kind="stable") if not _covered(k, xy, tops))
         j = list(order)[k]
         pos, _ = sim.pose(goal.objects[k])
-        top = self.pick_height(sim, goal.objects[k])
+        top = float(tops[k])
         place = np.asarray(goal.targets[j][0], dtype=float) + np.array([0.0, 0.0, top - pos[2]])
         return PickPlace((float(pos[0]), float(pos[1]), top), tuple(float(v) for v in place))
+
+
+def _covered(k: int, xy: np.ndarray, tops: np.ndarray) -> bool:
+    """Whether another bead's top lies above bead ``k``'s within reach of the cup coming down on ``k``."""
+    near = np.linalg.norm(xy - xy[k], axis=1) < COVER_DISTANCE
+    near[k] = False
+    return bool(np.any(near & (tops > tops[k] + COVER_HEIGHT)))
 
 
 def _segment_distance(xy: np.ndarray, p: np.ndarray, q: np.ndarray) -> float:
