@@ -13,6 +13,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -36,20 +38,38 @@ def stack(tmp_path_factory):
         yield running
 
 
-@pytest.fixture(scope="module")
-def client(stack):
+@contextmanager
+def connected_client(running: Stack, name: str) -> Iterator[StackClient]:
+    """A StackClient on its own rclpy context, once every service of ``running`` is up."""
     import rclpy
     from rclpy.context import Context
 
     context = Context()
     rclpy.init(context=context, domain_id=DOMAIN_ID)
-    client = StackClient(context=context, name="e2e_client")
-    missing = client.wait_for_services(timeout=120)
-    assert not missing, f"missing {missing}; exited {stack.dead()}\n" + "\n".join(
-        f"--- {n} ---\n{stack.log_tail(n)}" for n in stack.procs)
-    yield client
-    client.close()
-    context.try_shutdown()
+    user = StackClient(context=context, name=name)
+    try:
+        missing = user.wait_for_services(timeout=120)
+        assert not missing, f"missing {missing}; exited {running.dead()}\n" + "\n".join(
+            f"--- {n} ---\n{running.log_tail(n)}" for n in running.procs)
+        yield user
+    finally:
+        user.close()
+        context.try_shutdown()
+
+
+@contextmanager
+def another_stack(stack: Stack, log_dir, overrides: dict, name: str) -> Iterator[StackClient]:
+    """Stop the module's stack (one simulated stack at a time on this domain), run one with ``overrides``."""
+    stack.stop()
+    with Stack(StackConfig(log_dir=str(log_dir), overrides=overrides)) as running, \
+            connected_client(running, name) as user:
+        yield user
+
+
+@pytest.fixture(scope="module")
+def client(stack):
+    with connected_client(stack, "e2e_client") as user:
+        yield user
 
 
 def fresh_scene(client: StackClient, seed: int = ONE_BLOCK_SEED) -> str:
@@ -179,49 +199,25 @@ def test_cliport_instruct_from_a_terminal(client):
 
 def test_franka_with_its_gripper_end_to_end(stack, client, tmp_path):
     """The same instruction through the Franka profile: fingers close on the block instead of suction."""
-    stack.stop()  # one simulated stack at a time on this domain
     overrides = {"sim_node": {"arm": "franka", "real_time_factor": 3.0}, "executor_node": {"arm": "franka"}}
-    with Stack(StackConfig(log_dir=str(tmp_path), overrides=overrides)) as franka:
-        import rclpy
-        from rclpy.context import Context
-
-        context = Context()
-        rclpy.init(context=context, domain_id=DOMAIN_ID)
-        user = StackClient(context=context, name="e2e_franka")
-        try:
-            assert not user.wait_for_services(timeout=120), franka.log_tail("executor_node")
-            instruction = fresh_scene(user)
-            result = user.instruct(instruction, timeout=200)
-            assert result.success, result.message
-            status = user.status()
-            assert status.done and not status.holding
-        finally:
-            user.close()
-            context.try_shutdown()
+    with another_stack(stack, tmp_path, overrides, "e2e_franka") as user:
+        instruction = fresh_scene(user)
+        result = user.instruct(instruction, timeout=200)
+        assert result.success, result.message
+        status = user.status()
+        assert status.done and not status.holding
 
 
 def test_push_task_with_the_spatula_end_to_end(stack, client, tmp_path):
     """separating-piles through the whole stack: sim_node mounts the spatula, the executor pushes."""
-    stack.stop()  # one simulated stack at a time on this domain
     overrides = {"sim_node": {"real_time_factor": 3.0}, "executor_node": {"tool": "spatula"}}
-    with Stack(StackConfig(log_dir=str(tmp_path), overrides=overrides)) as pushing:
-        import rclpy
-        from rclpy.context import Context
-
-        context = Context()
-        rclpy.init(context=context, domain_id=DOMAIN_ID)
-        user = StackClient(context=context, name="e2e_push")
-        try:
-            assert not user.wait_for_services(timeout=120), pushing.log_tail("executor_node")
-            reset = user.reset("separating-piles-seen-colors", 10001)
-            assert reset.success, reset.message
-            assert user.heightmap_after(user.now(), timeout=30) is not None
-            before = user.status()
-            assert before.max_steps == 20 and not before.done
-            result = user.instruct(reset.instruction, timeout=200)
-            assert result.success and result.message.startswith("pushed"), result.message
-            after = user.status()
-            assert after.reward > before.reward and not after.holding
-        finally:
-            user.close()
-            context.try_shutdown()
+    with another_stack(stack, tmp_path, overrides, "e2e_push") as user:
+        reset = user.reset("separating-piles-seen-colors", 10001)
+        assert reset.success, reset.message
+        assert user.heightmap_after(user.now(), timeout=30) is not None
+        before = user.status()
+        assert before.max_steps == 20 and not before.done
+        result = user.instruct(reset.instruction, timeout=200)
+        assert result.success and result.message.startswith("pushed"), result.message
+        after = user.status()
+        assert after.reward > before.reward and not after.holding
