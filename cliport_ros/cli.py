@@ -148,7 +148,7 @@ def _train(args: argparse.Namespace) -> int:
                       batch_size=args.batch_size, lr=args.lr,
                       out=args.out, save_every=args.save_every, eval_every=args.eval_every,
                       eval_episodes=args.eval_episodes, augment=not args.no_augment, seed=args.seed,
-                      device=args.device, max_minutes=args.max_minutes)
+                      device=args.device, max_minutes=args.max_minutes, channels_last=not args.no_channels_last)
     validating = cfg.eval_episodes > 0 and os.environ.get("RANK", "0") == "0"  # under torchrun, rank 0 validates
     env = None
     if validating:  # the simulator only where it validates: a GPU box training with --eval-episodes 0 needs none
@@ -183,6 +183,16 @@ def _eval(args: argparse.Namespace) -> int:
     print(f"| task | split | episodes | score |\n|---|---|---|---|\n"
           f"| {result.task} | {result.split} | {len(result.scores)} | {result.mean:.1f} |")
     print(f"saved {saved}")
+    return 0
+
+
+def _export_checkpoint(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cliport_ros.model.checkpoint import export_checkpoint
+
+    target = export_checkpoint(args.source, args.target)
+    print(f"{target}: {Path(target).stat().st_size / 1e6:.1f} MB (fp16 weights)")
     return 0
 
 
@@ -288,7 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--task", required=True, help="task name (demonstrations in DATA/TASK-train)")
     train.add_argument("--data", default="data", help="root folder of `cliport collect` output")
     train.add_argument("--demos", type=int, default=100, help="training episodes to use")
-    train.add_argument("--preset", default="small", choices=["small", "full", "tiny"],
+    train.add_argument("--no-channels-last", action="store_true",
+                       help="keep NCHW tensors (channels_last computes the same, faster on CPU)")
+    train.add_argument("--preset", default="small", choices=["small", "full", "cpu", "tiny"],
                        help="model preset (tiny: smoke tests only)")
     train.add_argument("--clip-weights", default="openai", help="frozen CLIP weights: openai, a file, or random:<seed>")
     train.add_argument("--text-encoder", default="clip", choices=["clip", "minilm"],
@@ -320,6 +332,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--episodes", type=int, default=100, help="episodes to run")
     evaluate.add_argument("--split", default="test", choices=["val", "test"], help="seed split")
     evaluate.set_defaults(func=_eval)
+
+    export = sub.add_parser("export-checkpoint", help="store a checkpoint's weights in fp16 for shipping")
+    export.add_argument("source", help="checkpoint from `cliport train`")
+    export.add_argument("target", help="file to write")
+    export.set_defaults(func=_export_checkpoint)
 
     affordance = sub.add_parser("affordance", help="picture of a checkpoint's pick and place heatmaps on a scene")
     affordance.add_argument("--checkpoint", required=True, help="checkpoint file")

@@ -43,6 +43,21 @@ def save_checkpoint(path: str | Path, policy: CLIPortPolicy, meta: dict[str, Any
     return path
 
 
+def export_checkpoint(source: str | Path, target: str | Path, meta: dict[str, Any] | None = None) -> Path:
+    """Copy a training checkpoint for shipping: floating-point weights stored as fp16 (half the size), the
+    optimiser state dropped; loading casts them back into the fp32 network."""
+    payload = read_checkpoint(source)
+    payload["state_dict"] = {k: v.half() if v.is_floating_point() else v for k, v in payload["state_dict"].items()}
+    payload["meta"] = {k: v for k, v in payload["meta"].items() if k != "optimiser"} | dict(meta or {})
+    payload["meta"]["storage"] = "fp16"
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(target.suffix + ".part")
+    torch.save(payload, tmp)
+    tmp.replace(target)
+    return target
+
+
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
     """The raw payload, with every way a file can be unusable turned into a CheckpointError."""
     path = Path(path)

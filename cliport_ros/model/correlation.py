@@ -17,19 +17,21 @@ def correlate_conv(key: torch.Tensor, kernels: torch.Tensor, padding: int) -> to
 
 
 def correlate_fft(key: torch.Tensor, kernels: torch.Tensor, padding: int) -> torch.Tensor:
-    """Same result as :func:`correlate_conv`, computed with real FFTs.
+    """Same result as :func:`correlate_conv`, computed with real FFTs, for a batch at once.
 
-    key (B, C, H, W) with B in {1, R}; kernels (R, C, kh, kw). Correlation is
-    convolution with the flipped kernel; the channel sum is taken in the
-    frequency domain, so only R inverse transforms are needed.
+    key (B, C, H, W); kernels (R, C, kh, kw) shared by the batch, or (B, R, C, kh, kw), one set per
+    item -> (B, R, H + 2p - kh + 1, W + 2p - kw + 1). Correlation is convolution with the flipped
+    kernel; the channel sum is taken in the frequency domain, so only B x R inverse transforms are needed.
     """
+    if kernels.dim() == 4:
+        kernels = kernels[None]
     key = F.pad(key, (padding, padding, padding, padding))
-    _, _, h, w = key.shape
+    h, w = key.shape[-2:]
     kh, kw = kernels.shape[-2:]
     out_h, out_w = h - kh + 1, w - kw + 1
     fft_h, fft_w = h, w  # linear correlation fits: the valid part never wraps around
-    key_f = torch.fft.rfft2(key.float(), s=(fft_h, fft_w))
-    kernel_f = torch.fft.rfft2(kernels.float().flip(-2, -1), s=(fft_h, fft_w))
-    product = (key_f * kernel_f).sum(dim=1)  # (R, fft_h, fft_w // 2 + 1)
+    key_f = torch.fft.rfft2(key.float(), s=(fft_h, fft_w))[:, None]  # (B, 1, C, fh, fw')
+    kernel_f = torch.fft.rfft2(kernels.float().flip(-2, -1), s=(fft_h, fft_w))  # (B or 1, R, C, fh, fw')
+    product = (key_f * kernel_f).sum(dim=2)  # (B, R, fh, fw')
     full = torch.fft.irfft2(product, s=(fft_h, fft_w))
-    return full[None, :, kh - 1 : kh - 1 + out_h, kw - 1 : kw - 1 + out_w].to(kernels.dtype)
+    return full[:, :, kh - 1 : kh - 1 + out_h, kw - 1 : kw - 1 + out_w].to(kernels.dtype)

@@ -71,24 +71,61 @@ class CLIPortPolicy(nn.Module):
     def _clip(self, rgbd: torch.Tensor) -> list[torch.Tensor] | None:
         return self.clip.encode_image(rgbd[:, :3]) if self.uses_clip_image() else None
 
-    def _scene_clip(self, padded: torch.Tensor) -> tuple[list[torch.Tensor] | None, list[torch.Tensor] | None]:
-        """CLIP features for the pick and for the place key from one trunk pass over the padded heightmap.
+    def _scene_clip(self, rgbd: torch.Tensor, padded: torch.Tensor
+                    ) -> tuple[list[torch.Tensor] | None, list[torch.Tensor] | None]:
+        """CLIP features for the pick and for the place key, from one trunk pass over the padded heightmap
+        when the padding is a whole number of CLIP's coarsest cells (else a second pass over ``rgbd``).
 
         The pick's are the unpadded part of the key's: the pick's CLIP sees the scene with a
         black margin, as the reference's pick does (it pads to a square).
         """
         key = self._clip(padded)
-        return (FrozenCLIP.centre(key, self.place.pad) if key is not None else None), key
+        if key is None:
+            return None, None
+        if self.place.pad % FrozenCLIP.strides[-1]:
+            return self._clip(rgbd), key
+        return FrozenCLIP.centre(key, self.place.pad), key
+
+    def shrink(self, rgbd: torch.Tensor) -> torch.Tensor:
+        """Heightmap pixels -> network pixels: colour averaged, height the maximum of each cell."""
+        k = self.cfg.downsample
+        if k == 1:
+            return rgbd
+        return torch.cat([F.avg_pool2d(rgbd[:, :3], k), F.max_pool2d(rgbd[:, 3:], k)], dim=1)
+
+    def grow(self, logits: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """(B, C, h, w) network-pixel logits -> (B, C, H, W) at heightmap pixels (bilinear)."""
+        if logits.shape[-2:] == size:
+            return logits
+        return F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
+
+    def net_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
+        """(B, 2) heightmap pixels -> the same cells' centres in network pixels (fractional)."""
+        k = self.cfg.downsample
+        return (pixels.float() + 0.5) / k - 0.5
+
+    def pick_logits(self, rgbd: torch.Tensor, text: torch.Tensor | None
+                    ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor] | None, torch.Tensor]:
+        """rgbd (B, 4, H, W) -> pick logits (B, H, W), and the network-pixel scene, key CLIP features and
+        padded scene the place net reuses."""
+        small = self.shrink(rgbd)
+        padded = self.place.pad_input(small)
+        pick_clip, key_clip = self._scene_clip(small, padded)
+        logits = self.pick(small, pick_clip, text).reshape(small.shape[0], 1, *small.shape[-2:])
+        return self.grow(logits, rgbd.shape[-2:])[:, 0], small, key_clip, padded
+
+    def place_logits(self, padded: torch.Tensor, key_clip: list[torch.Tensor] | None, pick: torch.Tensor,
+                     text: torch.Tensor | None, size: tuple[int, int]) -> torch.Tensor:
+        """Place logits (B, R, H, W) at heightmap pixels, given the pick (B, 2) in heightmap pixels."""
+        crops = self.place.crops(padded, self.net_pixels(pick))
+        return self.grow(self.place(padded, key_clip, crops, self._clip(crops), text), size)
 
     def logits(self, rgbd: torch.Tensor, pick: torch.Tensor, text: torch.Tensor | None
                ) -> tuple[torch.Tensor, torch.Tensor]:
         """rgbd (B, 4, H, W); pick (B, 2) pixels where the place net crops -> pick (B, H*W), place (B, R, H, W)."""
-        padded = self.place.pad_input(rgbd)
-        pick_clip, key_clip = self._scene_clip(padded)
-        pick_logits = self.pick(rgbd, pick_clip, text)
-        crops = self.place.crops(padded, pick)
-        place_logits = self.place(padded, key_clip, crops, self._clip(crops), text)
-        return pick_logits, place_logits
+        pick_logits, _, key_clip, padded = self.pick_logits(rgbd, text)
+        place_logits = self.place_logits(padded, key_clip, pick, text, rgbd.shape[-2:])
+        return pick_logits.flatten(1), place_logits
 
     def forward(self, batch: dict[str, torch.Tensor | list[str]]) -> tuple[torch.Tensor, dict[str, float]]:
         """Cross-entropy over all pick pixels and over all (rotation, pixel) place cells."""
@@ -113,17 +150,16 @@ class CLIPortPolicy(nn.Module):
         text = self.encode_text([instruction])  # once per decision, shared by pick and place
         times["text"] = time.perf_counter() - start
         t = time.perf_counter()
-        padded = self.place.pad_input(rgbd)
-        pick_clip, key_clip = self._scene_clip(padded)
-        pick_logits = self.pick(rgbd, pick_clip, text)[0].float()
+        pick_map, _, key_clip, padded = self.pick_logits(rgbd, text)
+        pick_logits = pick_map[0].flatten().float()
         pick_prob = torch.softmax(pick_logits, 0)
         index = int(pick_prob.argmax())
         h, w = rgbd.shape[-2:]
         pick_pixel = (index // w, index % w)
         times["pick"] = time.perf_counter() - t
         t = time.perf_counter()
-        crops = self.place.crops(padded, torch.tensor([pick_pixel]))
-        place_logits = self.place(padded, key_clip, crops, self._clip(crops), text)[0].float()
+        pick = torch.tensor([pick_pixel], device=rgbd.device)
+        place_logits = self.place_logits(padded, key_clip, pick, text, (h, w))[0].float()
         place_prob = torch.softmax(place_logits.flatten(), 0)
         index = int(place_prob.argmax())
         r, rest = divmod(index, h * w)

@@ -46,7 +46,8 @@ class MiniLMText(nn.Module):
             if len(self._cache) > 4096:
                 self._cache.clear()
             device = next(self.model.parameters()).device
-            features = self.model.encode(new, convert_to_tensor=True, normalize_embeddings=True, device=str(device))
+            features = self.model.encode(new, convert_to_tensor=True, normalize_embeddings=True, device=str(device),
+                                         show_progress_bar=False)
             for sentence, feature in zip(new, features.float(), strict=True):
                 self._cache[sentence] = feature
         return torch.stack([self._cache[s] for s in sentences])

@@ -43,34 +43,54 @@ def rotated_crops(image: torch.Tensor, centre: torch.Tensor, size: int, n_rotati
     return F.grid_sample(source, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
+def turn_width(crop: int, multiple: int = 16) -> int:
+    """Side of a crop that still covers a ``crop`` x ``crop`` square turned by any angle, rounded up to a
+    ``multiple`` of the spatial stream's 1/16 encoder so its decoder comes back to the same size."""
+    return multiple * math.ceil(crop * math.sqrt(2) / multiple)
+
+
 class PlaceNet(nn.Module):
-    """rgbd (B, 4, H, W), pick pixels (B, 2), sentence -> place logits (B, R, H, W)."""
+    """rgbd (B, 4, H, W), pick pixels (B, 2), sentence -> place logits (B, R, H, W), all in network pixels.
+
+    ``cfg.query == "rotated_crops"`` (the reference): the query network runs on R crops around the
+    pick, each sampled on a grid turned by its bin. ``"turned"``: it runs once on a wider crop and
+    its output features are sampled on the R turned grids instead (1/R of the query's cost).
+    """
 
     def __init__(self, cfg: ModelConfig, clip: FrozenCLIP | None, text_dim: int) -> None:
         super().__init__()
         self.cfg = cfg
-        self.pad = cfg.crop_size // 2
+        self.crop = cfg.net_crop
+        self.pad = self.crop // 2
         self.key = TwoStreamNet(cfg, clip, text_dim, out_dim=cfg.kernel_dim, fusion="conv")
         self.query = TwoStreamNet(cfg, clip, text_dim, out_dim=cfg.kernel_dim, fusion="conv")
+
+    @property
+    def turned(self) -> bool:
+        return self.cfg.query == "turned"
 
     def pad_input(self, rgbd: torch.Tensor) -> torch.Tensor:
         p = self.pad
         return F.pad(rgbd, (p, p, p, p))
 
     def crops(self, padded: torch.Tensor, pick: torch.Tensor) -> torch.Tensor:
-        return rotated_crops(padded, pick + self.pad, self.cfg.crop_size, self.cfg.n_rotations)
+        """The query's input around ``pick`` (B, 2) (row, col): (B * R, 4, k, k), or (B, 4, K, K) when turned."""
+        if self.turned:
+            return rotated_crops(padded, pick + self.pad, turn_width(self.crop), 1)
+        return rotated_crops(padded, pick + self.pad, self.crop, self.cfg.n_rotations)
 
     def forward(self, padded: torch.Tensor, key_clip: list[torch.Tensor] | None, crops: torch.Tensor,
                 crop_clip: list[torch.Tensor] | None, text: torch.Tensor | None) -> torch.Tensor:
-        """padded (B, 4, H + 2p, W + 2p); crops (B * R, 4, k, k) from :meth:`crops`; CLIP features of each."""
+        """padded (B, 4, H + 2p, W + 2p); crops from :meth:`crops`; CLIP features of each."""
         b, r = padded.shape[0], self.cfg.n_rotations
         key = self.key(padded, key_clip, text)
-        query_text = text.repeat_interleave(r, dim=0) if text is not None else None
-        query = self.query(crops, crop_clip, query_text)
-        logits = []
-        for i in range(b):
-            kernels = query[i * r : (i + 1) * r]
-            out = correlate_fft(key[i : i + 1], kernels, padding=self.pad)  # (1, R, Hp + 1, Wp + 1)
-            out = F.interpolate(out, size=padded.shape[-2:], mode="bilinear", align_corners=False)
-            logits.append(out[:, :, self.pad : -self.pad, self.pad : -self.pad])
-        return torch.cat(logits, dim=0)
+        if self.turned:
+            wide = self.query(crops, crop_clip, text)  # (B, C, K, K), the pick at pixel K // 2
+            centre = torch.full((b, 2), float(wide.shape[-1] // 2), device=wide.device)
+            query = rotated_crops(wide, centre, self.crop, r)
+        else:
+            query = self.query(crops, crop_clip, text.repeat_interleave(r, dim=0) if text is not None else None)
+        kernels = query.reshape(b, r, *query.shape[1:])
+        out = correlate_fft(key, kernels, padding=self.pad)  # (B, R, Hp + 1, Wp + 1)
+        out = F.interpolate(out, size=padded.shape[-2:], mode="bilinear", align_corners=False)
+        return out[:, :, self.pad : -self.pad, self.pad : -self.pad]
