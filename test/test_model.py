@@ -15,7 +15,7 @@ from cliport_ros.model.clip_backbone import FrozenCLIP, fold_batchnorm
 from cliport_ros.model.config import preset
 from cliport_ros.model.correlation import correlate_conv, correlate_fft
 from cliport_ros.model.policy import CLIPortPolicy
-from cliport_ros.model.transport import rotated_crops
+from cliport_ros.model.transport import rotated_crops, turn_width
 from cliport_ros.perception.heightmap import Heightmap
 from cliport_ros.perception.workspace import Workspace
 
@@ -173,8 +173,8 @@ def test_bad_config_names_the_field():
     with pytest.raises(ValueError, match="streams"):
         replace(preset("small"), streams="three_stream")
     with pytest.raises(ValueError, match="crop_size"):
-        preset("small", crop_size=32)
-    assert preset("small", crop_size=32, streams="transporter_only").crop_size == 32
+        preset("small", crop_size=40)
+    assert preset("small", crop_size=32).crop_size == 32  # the pick then takes its own CLIP pass
     with pytest.raises(ValueError, match="unknown preset"):
         preset("huge")
 
@@ -191,3 +191,47 @@ def test_minilm_sentences_plug_into_the_same_fusion(clip, heightmap, tmp_path):
     path = save_checkpoint(tmp_path / "minilm.pt", policy)
     assert load_checkpoint(path, clip=clip).act(heightmap, "put the red block in the bowl").pick_pixel == \
         policy.act(heightmap, "put the red block in the bowl").pick_pixel
+
+
+def test_batched_fft_correlation_matches_conv2d_item_by_item():
+    torch.manual_seed(0)
+    key, kernels = torch.randn(3, 3, 40, 30), torch.randn(3, 5, 3, 8, 8)
+    batched = correlate_fft(key, kernels, padding=4)
+    for i in range(3):
+        conv = correlate_conv(key[i : i + 1], kernels[i], padding=4)
+        assert torch.allclose(batched[i : i + 1], conv, atol=1e-4 * conv.abs().max().item())
+
+
+def test_turned_query_features_are_the_rotated_crops_of_an_identity_network():
+    """Turning the wide crop's features samples the same image points as cropping on turned grids."""
+    torch.manual_seed(0)
+    image = torch.nn.functional.interpolate(torch.rand(1, 3, 20, 12), size=(160, 96), mode="bilinear")
+    centre = torch.tensor([[70.0, 40.0]])
+    direct = rotated_crops(image, centre, 32, 36)
+    k = turn_width(32)
+    wide = rotated_crops(image, centre, k, 1)
+    turned = rotated_crops(wide, torch.full((1, 2), float(k // 2)), 32, 36)
+    assert torch.allclose(direct, turned, atol=1e-5)
+
+
+def test_half_resolution_turned_query_policy_decides_in_heightmap_pixels(clip):
+    policy = tiny_policy(clip, in_shape=(64, 64), downsample=2, query="turned")  # CLIP needs >= 32 px a side
+    assert policy.cfg.net_shape == (32, 32) and policy.cfg.net_crop == 32
+    rgbd = torch.rand(2, 4, 64, 64)
+    text = policy.encode_text(["put the red block in a green bowl"] * 2)
+    pick, place = policy.logits(rgbd, torch.tensor([[10, 5], [40, 50]]), text)
+    assert pick.shape == (2, 64 * 64) and place.shape == (2, 8, 64, 64)
+    ws = Workspace(0.25, 0.45, -0.1, 0.1, 0.0, 0.28, 0.003125)  # 64 x 64
+    rng = np.random.default_rng(0)
+    scene = Heightmap(rng.integers(0, 255, (*ws.shape, 3), dtype=np.uint8),
+                      (rng.random(ws.shape) * 0.05).astype(np.float32), ws)
+    decision = policy.act(scene, "put the red block in a green bowl")
+    assert 0 <= min(decision.pick_pixel) and max(decision.pick_pixel) < 64
+    assert decision.place_logits.shape == (8, 64, 64)
+
+
+@pytest.mark.parametrize("overrides, field", [({"downsample": 3}, "downsample"), ({"query": "once"}, "query"),
+                                              ({"in_shape": (70, 32)}, "multiples of 16")])
+def test_model_config_names_the_bad_field(overrides, field):
+    with pytest.raises(ValueError, match=field):
+        preset("cpu", **overrides)
