@@ -128,12 +128,21 @@ def _bench_model(args: argparse.Namespace) -> int:
     from cliport_ros.bench.model import ModelBenchConfig, UnsupportedDtypeError, print_table, run
 
     cfg = ModelBenchConfig(preset=args.preset, dtype=args.dtype, decisions=args.decisions,
-                           clip_weights=args.clip_weights, device=args.device)
+                           clip_weights=args.clip_weights, device=args.device, checkpoint=args.checkpoint)
     try:
         print_table(run(cfg))
     except UnsupportedDtypeError as err:
         print(f"cliport bench model: {err}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _bench_train(args: argparse.Namespace) -> int:
+    from cliport_ros.bench.train import TrainBenchConfig, print_table, run
+
+    cfg = TrainBenchConfig(preset=args.preset, baseline=args.baseline, device=args.device,
+                           batch_size=args.batch_size, steps=args.steps)
+    print_table(run(cfg))
     return 0
 
 
@@ -148,7 +157,7 @@ def _train(args: argparse.Namespace) -> int:
                       batch_size=args.batch_size, lr=args.lr,
                       out=args.out, save_every=args.save_every, eval_every=args.eval_every,
                       eval_episodes=args.eval_episodes, augment=not args.no_augment, seed=args.seed,
-                      device=args.device, max_minutes=args.max_minutes, channels_last=not args.no_channels_last)
+                      device=args.device, max_minutes=args.max_minutes, channels_last=args.channels_last)
     validating = cfg.eval_episodes > 0 and os.environ.get("RANK", "0") == "0"  # under torchrun, rank 0 validates
     env = None
     if validating:  # the simulator only where it validates: a GPU box training with --eval-episodes 0 needs none
@@ -168,20 +177,26 @@ def _train(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from cliport_ros.learn.evaluate import evaluate, results_table, save_result
-    from cliport_ros.model.checkpoint import load_checkpoint, read_checkpoint
+    from cliport_ros.model.checkpoint import SHIPPED, load_checkpoint, read_checkpoint, resolve_policy
 
     if args.table:
-        print(results_table(args.runs))
+        print(results_table(args.runs, SHIPPED.parent))
         return 0
     if not (args.task and args.checkpoint):
         print("cliport eval: --task and --checkpoint are required (or --table)", file=sys.stderr)
         return 2
-    policy = load_checkpoint(args.checkpoint)
-    demos = read_checkpoint(args.checkpoint)["meta"].get("config", {}).get("demos")
-    result = evaluate(policy, args.task, args.episodes, args.split)
-    saved = save_result(result, args.checkpoint, demos)
-    print(f"| task | split | episodes | score |\n|---|---|---|---|\n"
-          f"| {result.task} | {result.split} | {len(result.scores)} | {result.mean:.1f} |")
+    checkpoint = resolve_policy(args.checkpoint)
+    policy = load_checkpoint(checkpoint)
+    demos = read_checkpoint(checkpoint)["meta"].get("config", {}).get("demos")
+    try:
+        result = evaluate(policy, args.task, args.episodes, args.split, instructions=args.instructions)
+    except (ValueError, OSError) as err:  # a template file that does not fit the task, or is missing
+        print(f"cliport eval: {err}", file=sys.stderr)
+        return 2
+    saved = save_result(result, checkpoint, demos)
+    wording = result.wording or "the task's own"
+    print(f"| task | split | episodes | wording | score |\n|---|---|---|---|---|\n"
+          f"| {result.task} | {result.split} | {len(result.scores)} | {wording} | {result.mean:.1f} |")
     print(f"saved {saved}")
     return 0
 
@@ -254,8 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the simulated arm carries out an instruction sent over /instruct")
     demo.add_argument("--task", default="put-block-in-bowl-seen-colors", help="task whose scene to set up")
     demo.add_argument("--seed", type=int, default=10001, help="scene seed (10001: the first test scene)")
-    demo.add_argument("--policy", default="oracle",
-                      help="checkpoint path, or oracle (the simulator's scripted expert, reads true poses)")
+    demo.add_argument("--policy", default="shipped",
+                      help="shipped (the packaged learned checkpoint), a checkpoint path, or oracle (the "
+                           "simulator's scripted expert, reads true poses)")
     demo.add_argument("--arm", default="ur5", choices=["ur5", "franka"], help="simulated arm")
     demo.add_argument("--real-time-factor", type=float, default=2.0, help="simulated seconds per wall second")
     demo.add_argument("--out", default=None, help="picture to save (default out/demo.png)")
@@ -264,7 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_demo)
 
     up = sub.add_parser("up", help="run the simulated stack (what sim.launch.py starts) until Ctrl-C")
-    up.add_argument("--policy", default="oracle", help="checkpoint path, or oracle")
+    up.add_argument("--policy", default="oracle",
+                    help="shipped (the packaged checkpoint), a checkpoint path, or oracle")
     up.add_argument("--arm", default="ur5", choices=["ur5", "franka"], help="simulated arm")
     up.add_argument("--tool", default="", choices=["", "spatula"],
                     help="executor's end effector: the arm's own (default), or the UR5's spatula for push tasks")
@@ -298,8 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--task", required=True, help="task name (demonstrations in DATA/TASK-train)")
     train.add_argument("--data", default="data", help="root folder of `cliport collect` output")
     train.add_argument("--demos", type=int, default=100, help="training episodes to use")
-    train.add_argument("--no-channels-last", action="store_true",
-                       help="keep NCHW tensors (channels_last computes the same, faster on CPU)")
+    train.add_argument("--channels-last", action="store_true",
+                       help="channels_last tensors (computes the same; `cliport bench train` shows whether faster)")
     train.add_argument("--preset", default="small", choices=["small", "full", "cpu", "tiny"],
                        help="model preset (tiny: smoke tests only)")
     train.add_argument("--clip-weights", default="openai", help="frozen CLIP weights: openai, a file, or random:<seed>")
@@ -325,9 +342,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("eval", help="score a checkpoint on simulator episodes")
     evaluate.add_argument("--task", help="task name")
-    evaluate.add_argument("--checkpoint", help="checkpoint file from `cliport train`")
+    evaluate.add_argument("--checkpoint", help="checkpoint file from `cliport train`, or shipped (the packaged one)")
+    evaluate.add_argument("--instructions", default=None,
+                          help="file of instruction templates (one a line, the task's goal fields as placeholders, "
+                               "e.g. 'place the {pick} cubes into a {place} bowl'); one reworded per episode")
     evaluate.add_argument("--table", action="store_true",
-                          help="print every stored score under --runs beside the paper's numbers")
+                          help="print every stored score under --runs and of the shipped checkpoint beside the "
+                               "paper's numbers")
     evaluate.add_argument("--runs", default="runs", help="where --table looks for scores")
     evaluate.add_argument("--episodes", type=int, default=100, help="episodes to run")
     evaluate.add_argument("--split", default="test", choices=["val", "test"], help="seed split")
@@ -365,13 +386,26 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--arm", default="ur5", help="simulated arm")
     sim.set_defaults(func=_bench_sim)
     model = bench_sub.add_parser("model", help="policy latency per decision (pick, place, total) and peak memory")
-    model.add_argument("--preset", default="full", choices=["full", "small", "tiny"], help="model preset")
+    model.add_argument("--preset", default="full", choices=["full", "small", "cpu", "tiny"], help="model preset")
+    model.add_argument("--checkpoint", default="",
+                       help="time a checkpoint instead (shipped: the packaged one); --preset is then ignored")
     model.add_argument("--device", default="cpu", help="cpu, or cuda / cuda:N")
     model.add_argument("--dtype", default="fp32", choices=["fp32", "bf16"], help="fp32, or bf16 autocast")
     model.add_argument("--decisions", type=int, default=5, help="timed decisions (median reported)")
     model.add_argument("--clip-weights", default="random:0",
                        help="frozen CLIP weights: openai, a file, or random:<seed> (speed is the same)")
     model.set_defaults(func=_bench_model)
+    bench_train = bench_sub.add_parser(
+        "train", help="training seconds per sample and where a step's time goes: plain and optimised side by side")
+    bench_train.add_argument("--preset", default="cpu", choices=["small", "full", "cpu", "tiny"],
+                             help="the optimised row's preset (cpu: half resolution, query turned)")
+    bench_train.add_argument("--baseline", default="small", choices=["small", "full", "cpu", "tiny"],
+                             help="the plain rows' preset: as trained before, then the same channels_last")
+    bench_train.add_argument("--device", default="cpu", help="cpu, or cuda / cuda:N")
+    bench_train.add_argument("--batch-size", type=int, default=4, help="samples per step")
+    bench_train.add_argument("--steps", type=int, default=2, help="timed steps per row, after one warm-up step")
+    bench_train.set_defaults(func=_bench_train)
+
     e2e = bench_sub.add_parser("e2e", help="seconds from /instruct to the first trajectory and to completion")
     e2e.add_argument("--instructions", type=int, default=10, help="instructions, one test scene each")
     e2e.add_argument("--policy", default="oracle", help="checkpoint path, or oracle")

@@ -108,12 +108,25 @@ def test_eval_stores_a_score_that_the_table_shows_beside_the_paper(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     score = float(next(line for line in result.stdout.splitlines() if line.startswith("| put-block")).split("|")[4])
     assert 0.0 <= score <= 100.0
+    wording = tmp_path / "paraphrases.txt"
+    wording.write_text("# one a line\nplace the {pick} cubes into a {place} bowl\n")
+    reworded = cliport("eval", "--task", "put-block-in-bowl-seen-colors", "--checkpoint", str(checkpoint),
+                       "--episodes", "1", "--instructions", str(wording), timeout=600)
+    assert reworded.returncode == 0, reworded.stderr[-2000:]
     table = cliport("eval", "--table", "--runs", str(tmp_path))
     assert table.returncode == 0
-    row = next(line for line in table.stdout.splitlines() if "put-block-in-bowl-seen-colors" in line)
-    cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[:5] == ["put-block-in-bowl-seen-colors", "test", "100", "1", f"{score:.1f}"]
-    assert cells[5] == "92.5"  # the paper at 100 demos
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in table.stdout.splitlines()
+            if str(tmp_path) in line]
+    assert len(rows) == 2
+    own = next(r for r in rows if r[4] == "the task's own")
+    assert own[:4] == ["put-block-in-bowl-seen-colors", "test", "100", "1"] and own[5] == f"{score:.1f}"
+    assert own[6] == "92.5 (100)"  # the paper at 100 demos
+    assert any(r[4] == "paraphrases.txt" for r in rows)
+    bad = tmp_path / "bad.txt"
+    bad.write_text("put the {colour} block in the {bowl}\n")
+    refused = cliport("eval", "--task", "put-block-in-bowl-seen-colors", "--checkpoint", str(checkpoint),
+                      "--episodes", "1", "--instructions", str(bad), timeout=600)
+    assert refused.returncode != 0 and "colour" in refused.stderr
     picture = tmp_path / "aff.png"
     aff = cliport("affordance", "--checkpoint", str(checkpoint), "--task", "put-block-in-bowl-seen-colors",
                   "--out", str(picture), timeout=300)

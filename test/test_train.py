@@ -159,3 +159,59 @@ def test_two_process_ddp_training_keeps_the_ranks_in_step(tmp_path):
     assert weights_fingerprint(load_checkpoint(best)) == ranks["0"]
     assert 1 <= read_checkpoint(best)["meta"]["step"] < 1000
     assert "budget is spent" in run.stderr
+
+
+# -- what a training step costs, and the checkpoint that ships -----------------------------------------
+def test_bench_train_splits_each_step_into_its_parts_for_the_plain_and_optimised_rows(capsys):
+    from cliport_ros.bench.train import PARTS, TrainBenchConfig, print_table, run
+
+    result = run(TrainBenchConfig(preset="tiny", baseline="tiny", batch_size=1, steps=1))
+    rows = result["rows"]
+    assert [r["channels_last"] for r in rows] == [False, True, False, True]
+    assert rows[0]["what"].startswith("plain") and rows[1]["what"].startswith("exact")
+    # tiny has strided 1x1 convolutions of 8 channels, whose channels_last backward corrupts memory on CPU
+    assert "strided 1x1" in rows[1]["refused"] and "refused" in rows[3]
+    for r in (rows[0], rows[2]):
+        assert r["forward"] > 0 and r["backward"] > 0 and r["frozen"] > 0 and r["gflop"] > 0
+        assert r["seconds"] == pytest.approx(sum(r[k] for k in PARTS))
+        assert r["rate"] == pytest.approx(1 / r["seconds"])
+    print_table(result)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| tiny")]
+    assert len(lines) == 4 and "refused" in lines[1]
+    ratios = [float(line.rstrip(" |").rsplit("|", 1)[1].strip().rstrip("x")) for line in (lines[0], lines[2])]
+    assert ratios[0] == 1.0 and ratios[1] > 0
+
+
+def test_exported_checkpoint_stores_fp16_and_loads_into_the_fp32_network(tmp_path):
+    import torch
+
+    from cliport_ros.model.checkpoint import (
+        describe,
+        export_checkpoint,
+        load_checkpoint,
+        read_checkpoint,
+        save_checkpoint,
+        trained_tasks,
+    )
+    from cliport_ros.model.config import preset
+    from cliport_ros.model.policy import CLIPortPolicy
+
+    torch.manual_seed(0)
+    policy = CLIPortPolicy(preset("tiny", streams="transporter_only"))
+    source = save_checkpoint(tmp_path / "best.pt", policy, {
+        "config": {"task": "put-block-in-bowl-seen-colors", "demos": 5}, "optimiser": {"state": {}}})
+    shipped = export_checkpoint(source, tmp_path / "ship.pt")
+    payload = read_checkpoint(shipped)
+    weight_bytes = sum(v.nbytes for v in payload["state_dict"].values())
+    assert weight_bytes < 0.51 * sum(v.nbytes for v in read_checkpoint(source)["state_dict"].values())
+    assert all(v.dtype == torch.float16 for v in payload["state_dict"].values() if v.is_floating_point())
+    assert "optimiser" not in payload["meta"] and payload["meta"]["storage"] == "fp16"
+    loaded = load_checkpoint(shipped)
+    for (name, original), (_, restored) in zip(policy.trainable_state_dict().items(),
+                                               loaded.trainable_state_dict().items(), strict=True):
+        if original.is_floating_point():
+            assert restored.dtype == torch.float32, name
+            assert torch.allclose(restored, original, rtol=1e-3, atol=1e-4), name
+    assert trained_tasks(payload) == ["put-block-in-bowl-seen-colors"]
+    label = describe(payload, shipped)
+    assert label.startswith(f"checkpoint {shipped} (learned") and "tiny preset" in label and "5 demos" in label

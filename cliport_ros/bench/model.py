@@ -26,6 +26,7 @@ class ModelBenchConfig:
     decisions: int = 5
     clip_weights: str = "random:0"  # speed does not depend on the weights' values
     device: str = "cpu"
+    checkpoint: str = ""  # time this checkpoint (``shipped``: the packaged one) instead of a random preset
 
     def __post_init__(self) -> None:
         if self.dtype not in ("fp32", "bf16"):
@@ -73,7 +74,12 @@ def _scene(seed: int) -> Heightmap:
 def run(cfg: ModelBenchConfig) -> dict:
     check_dtype(cfg.dtype, cfg.device)
     torch.manual_seed(0)
-    policy = CLIPortPolicy(preset(cfg.preset, clip_weights=cfg.clip_weights)).eval().to(cfg.device)
+    if cfg.checkpoint:
+        from cliport_ros.model.checkpoint import load_checkpoint, resolve_policy
+
+        policy = load_checkpoint(resolve_policy(cfg.checkpoint)).eval().to(cfg.device)
+    else:
+        policy = CLIPortPolicy(preset(cfg.preset, clip_weights=cfg.clip_weights)).eval().to(cfg.device)
     total, trainable = count_parameters(policy)
     device_type = torch.device(cfg.device).type
     autocast = (torch.autocast(device_type, dtype=torch.bfloat16) if cfg.dtype == "bf16"
@@ -96,9 +102,10 @@ def run(cfg: ModelBenchConfig) -> dict:
         same = [(d.pick_pixel, d.place_pixel, d.rotation_bin) == (f.pick_pixel, f.place_pixel, f.rotation_bin)
                 for d, f in ((d, policy.act(_scene(i + 1), instruction)) for i, d in enumerate(decisions))]
         agreement = 100.0 * float(np.mean(same))
-    return {"preset": cfg.preset, "dtype": cfg.dtype, "device": cfg.device, "threads": torch.get_num_threads(),
+    name = policy.cfg.preset + (f" ({cfg.checkpoint})" if cfg.checkpoint else "")
+    return {"preset": name, "dtype": cfg.dtype, "device": cfg.device, "threads": torch.get_num_threads(),
             "params_m": total / 1e6, "trainable_m": trainable / 1e6, "peak_rss_mb": peak_mb,
-            "decisions": cfg.decisions, "agreement": agreement, "target": TARGETS.get(cfg.preset),
+            "decisions": cfg.decisions, "agreement": agreement, "target": TARGETS.get(policy.cfg.preset),
             "gflop": gflop, "peak_gflops": peak_gflops, "floor": gflop / peak_gflops, **med}
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from tqdm import tqdm
 
 from cliport_ros.execution.actions import action_from_pixels
+from cliport_ros.instruction import load_templates, rephrase, template_fields
 from cliport_ros.model.policy import CLIPortPolicy
 from cliport_ros.sim.env import Environment
 from cliport_ros.sim.tasks.base import seeds_for
@@ -28,24 +29,43 @@ PAPER_SCORES: dict[str, dict[int, float]] = {
 }
 
 
+def paper_score(task: str, demos: int | None) -> str:
+    """The paper's score at ``demos`` demonstrations, or at the counts on either side of it ('-' if none)."""
+    scores = PAPER_SCORES.get(task, {})
+    if demos in scores:
+        return f"{scores[demos]:.1f} ({demos})"
+    if demos is None or not scores:
+        return "-"
+    near = [n for n in (max((n for n in scores if n < demos), default=None),
+                        min((n for n in scores if n > demos), default=None)) if n is not None]
+    return " / ".join(f"{scores[n]:.1f} ({n})" for n in near)
+
+
 def save_result(result: EvalResult, checkpoint: str | Path, demos: int | None) -> Path:
-    """Store a score beside its checkpoint, for ``cliport eval --table``."""
-    path = Path(f"{checkpoint}.eval-{result.task}-{result.split}.json")
+    """Store a score beside its checkpoint, for ``cliport eval --table`` (one file per task, split and wording)."""
+    wording = f"-{Path(result.wording).stem}" if result.wording else ""
+    path = Path(f"{checkpoint}.eval-{result.task}-{result.split}{wording}.json")
     path.write_text(json.dumps({"task": result.task, "split": result.split, "episodes": len(result.scores),
-                                "score": result.mean, "demos": demos, "checkpoint": str(checkpoint)}, indent=1))
+                                "score": result.mean, "demos": demos, "checkpoint": Path(checkpoint).name,
+                                "wording": Path(result.wording).name if result.wording else None}, indent=1))
     return path
 
 
-def results_table(root: str | Path) -> str:
-    """Markdown: every stored score under ``root`` beside the paper's at the same number of demos."""
-    rows = ["| task | split | demos | episodes | score | paper (same demos) | checkpoint |",
-            "|---|---|---|---|---|---|---|"]
-    for path in sorted(Path(root).rglob("*.eval-*.json")):
+def results_table(*roots: str | Path) -> str:
+    """Markdown: every stored score under ``roots`` beside the paper's at the same number of demos.
+
+    The paper's numbers are for the task's own wording; a row with other wording (``--instructions``) says which.
+    """
+    rows = ["| task | split | demos | episodes | wording | score | paper (demos) | checkpoint |",
+            "|---|---|---|---|---|---|---|---|"]
+    paths = sorted({p.resolve() for root in roots if Path(root).exists() for p in Path(root).rglob("*.eval-*.json")})
+    for path in paths:
         r = json.loads(path.read_text())
-        paper = PAPER_SCORES.get(r["task"], {}).get(r["demos"])
+        paper = paper_score(r["task"], r["demos"])
+        wording = r.get("wording") or "the task's own"
         rows.append(f"| {r['task']} | {r['split']} | {r['demos'] if r['demos'] is not None else '?'} | "
-                    f"{r['episodes']} | {r['score']:.1f} | {f'{paper:.1f}' if paper is not None else '-'} | "
-                    f"{r['checkpoint']} |")
+                    f"{r['episodes']} | {wording} | {r['score']:.1f} | "
+                    f"{paper} | {path.parent / r['checkpoint']} |")
     return "\n".join(rows)
 
 
@@ -54,18 +74,21 @@ class EvalResult:
     task: str
     split: str
     scores: list[float]  # per episode, 0..100
+    wording: str | None = None  # the instruction-template file, if the task's own sentences were replaced
 
     @property
     def mean(self) -> float:
         return float(np.mean(self.scores)) if self.scores else 0.0
 
 
-def rollout(policy: CLIPortPolicy, env: Environment, seed: int) -> float:
-    """One episode; returns its summed reward in [0, 1]."""
+def rollout(policy: CLIPortPolicy, env: Environment, seed: int, template: str | None = None) -> float:
+    """One episode; returns its summed reward in [0, 1]. With ``template``, every instruction of the
+    episode is reworded by it (the same goal fields) before the policy reads it."""
     obs = env.reset(seed)
     done = False
     while not done:
-        decision = policy.act(obs.heightmap, obs.language)
+        language = rephrase(obs.language, env.task.template, template) if template else obs.language
+        decision = policy.act(obs.heightmap, language)
         action = action_from_pixels(obs.heightmap, decision.pick_pixel, decision.place_pixel, decision.rotation)
         result = env.step(action)
         obs, done = result.observation, result.done
@@ -73,17 +96,25 @@ def rollout(policy: CLIPortPolicy, env: Environment, seed: int) -> float:
 
 
 def evaluate(policy: CLIPortPolicy, task: str, episodes: int, split: str = "test",
-             env: Environment | None = None, progress: bool = True) -> EvalResult:
+             env: Environment | None = None, progress: bool = True, instructions: str | None = None) -> EvalResult:
+    """Score ``episodes`` episodes of ``split``; ``instructions``: a file of templates, one drawn per episode
+    (seeded by the episode's seed) to reword its instructions, so robustness to wording is measured."""
     own = env is None
     env = env or Environment(task)
     scores = []
     try:
+        templates = None
+        if instructions:
+            if not env.task.template:
+                raise ValueError(f"task {task} declares no instruction template, so it cannot be reworded")
+            templates = load_templates(instructions, template_fields(env.task.template))
         seeds = [s for s, _ in zip(seeds_for(split), range(episodes), strict=False)]
         with tqdm(seeds, desc=f"eval {task} {split}", disable=not progress) as bar:
             for seed in bar:
-                scores.append(100.0 * rollout(policy, env, seed))
+                template = templates[np.random.default_rng(seed).integers(len(templates))] if templates else None
+                scores.append(100.0 * rollout(policy, env, seed, template))
                 bar.set_postfix(score=f"{np.mean(scores):.1f}")
     finally:
         if own:
             env.close()
-    return EvalResult(task, split, scores)
+    return EvalResult(task, split, scores, instructions)

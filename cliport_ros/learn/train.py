@@ -48,7 +48,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # "auto": this rank's GPU if there is one, else the CPU
     max_minutes: float = 0.0  # wall-clock budget; the step that reaches it is the last (0: none)
-    channels_last: bool = True  # memory layout only: the same outputs to float rounding, faster on CPU
+    channels_last: bool = False  # memory layout only: the same outputs to float rounding (see prepare_layout)
 
     def __post_init__(self) -> None:
         for name in ("demos", "steps", "batch_size", "save_every"):
@@ -131,9 +131,20 @@ def make_optimiser(policy: nn.Module, lr: float) -> torch.optim.Optimizer:
 
 
 def prepare_layout(policy: nn.Module, channels_last: bool) -> None:
-    """Put every 4-D weight in channels_last layout (in place): oneDNN's fast convolution path on CPU."""
-    if channels_last:
-        policy.to(memory_format=torch.channels_last)
+    """Put every 4-D weight in channels_last layout (in place), or leave NCHW.
+
+    The same outputs either way. Refused for networks with a strided 1x1 convolution of fewer than
+    16 input channels (the tiny preset): on CPU, this torch build's channels_last backward of such a
+    convolution corrupts the heap (``free(): invalid next size``).
+    """
+    if not channels_last:
+        return
+    unsafe = [name for name, m in policy.named_modules() if isinstance(m, nn.Conv2d) and m.kernel_size == (1, 1)
+              and m.stride != (1, 1) and m.in_channels < 16 and any(p.requires_grad for p in m.parameters())]
+    if unsafe:
+        raise ValueError(f"channels_last is refused for this network: {unsafe[0]} is a strided 1x1 convolution "
+                         "of fewer than 16 channels, whose channels_last backward corrupts memory on CPU")
+    policy.to(memory_format=torch.channels_last)
 
 
 def train_step(model: nn.Module, optimiser: torch.optim.Optimizer, batch: dict, channels_last: bool,

@@ -20,6 +20,10 @@ from cliport_ros.model.policy import FROZEN_PREFIXES, CLIPortPolicy
 
 FORMAT = "cliport_ros.checkpoint/1"
 
+# The checkpoint that ships with the package (package data beside this module), and the name that asks for it.
+SHIPPED = Path(__file__).resolve().parent.parent / "checkpoints" / "put-block-in-bowl-cpu.pt"
+SHIPPED_NAME = "shipped"
+
 
 class CheckpointError(RuntimeError):
     """A checkpoint that cannot be used; the message says why."""
@@ -70,6 +74,32 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a {FORMAT} checkpoint")
     return payload
+
+
+def resolve_policy(source: str) -> str:
+    """A policy source as a path: ``shipped`` names the packaged checkpoint; anything else is returned as is."""
+    return str(SHIPPED) if source == SHIPPED_NAME else source
+
+
+def trained_tasks(payload: dict[str, Any]) -> list[str]:
+    """The tasks a checkpoint was trained on (from its training config; empty if it does not say)."""
+    config = payload.get("meta", {}).get("config", {})
+    tasks = config.get("tasks") or ([config["task"]] if config.get("task") else [])
+    return list(tasks)
+
+
+def describe(payload: dict[str, Any], path: str | Path) -> str:
+    """One line naming a checkpoint for people: what it is, what it learned from, which frozen weights it needs."""
+    config = payload.get("meta", {}).get("config", {})
+    parts = [f"{payload['config'].get('preset', '?')} preset"]
+    tasks = trained_tasks(payload)
+    if tasks:
+        parts.append(f"trained on {', '.join(tasks)}" + (f" ({config['demos']} demos)" if "demos" in config else ""))
+    if payload.get("clip_weights"):
+        parts.append(f"CLIP image weights {payload['clip_weights']}")
+    if payload.get("text_fingerprint"):
+        parts.append("MiniLM sentences")
+    return f"checkpoint {path} (learned: {'; '.join(parts)})"
 
 
 def config_from_dict(values: dict[str, Any]) -> ModelConfig:

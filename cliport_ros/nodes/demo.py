@@ -20,6 +20,7 @@ import rclpy
 
 from cliport_ros.nodes.client import StackClient, code_name
 from cliport_ros.nodes.conversions import heightmap_from_msg, rgb_from_image
+from cliport_ros.nodes.policy_node import ORACLE, ORACLE_LABEL
 from cliport_ros.nodes.ros_env import isolate_dds
 from cliport_ros.nodes.stack import Stack, StackConfig
 from cliport_ros.perception.visualize import save_rgb
@@ -32,7 +33,7 @@ class DemoConfig:
 
     task: str = "put-block-in-bowl-seen-colors"
     seed: int = 10001
-    policy: str = "oracle"  # or a checkpoint path
+    policy: str = "shipped"  # the packaged checkpoint; or a checkpoint path, or "oracle"
     arm: str = "ur5"
     real_time_factor: float = 2.0
     out: str = "out/demo.png"
@@ -64,17 +65,55 @@ def _figure(before: np.ndarray, after: np.ndarray, affordance: np.ndarray | None
     return np.concatenate([pad(top), np.full((8, width, 3), 255, np.uint8), pad(aff)], axis=0)
 
 
+def choose_policy(source: str, task: str) -> str | None:
+    """The policy_node ``policy`` for this demo, said aloud; None (after saying why) if there is none to run.
+
+    The packaged checkpoint runs the tasks it was trained on; for another task the demo says so and runs
+    the oracle rather than show a policy acting on a scene it never learned.
+    """
+    if source == ORACLE:
+        print(f"policy: {ORACLE_LABEL}")
+        return ORACLE
+    from cliport_ros.model.checkpoint import (
+        SHIPPED_NAME,
+        CheckpointError,
+        describe,
+        read_checkpoint,
+        resolve_policy,
+        trained_tasks,
+    )
+
+    path = resolve_policy(source)
+    try:
+        payload = read_checkpoint(path)
+    except CheckpointError as err:
+        print(f"policy: {err}")
+        return None
+    tasks = trained_tasks(payload)
+    if tasks and task not in tasks:
+        if source == SHIPPED_NAME:
+            print(f"policy: the shipped checkpoint was trained on {', '.join(tasks)}, not {task}; running the "
+                  f"{ORACLE_LABEL} (--policy PATH runs a checkpoint of your own)")
+            return ORACLE
+        print(f"warning: {path} was trained on {', '.join(tasks)}, not {task}")
+    print(f"policy: {describe(payload, path)}")
+    return path
+
+
 def run(cfg: DemoConfig) -> int:
     try:
         tool = make_task(cfg.task).tool or ""  # the end effector the task's scene mounts
     except ValueError as err:
         print(err)
         return 2
+    policy = choose_policy(cfg.policy, cfg.task)
+    if policy is None:
+        return 2
     domain = isolate_dds()
     overrides = {
         "sim_node": {"arm": cfg.arm, "real_time_factor": cfg.real_time_factor},
         "executor_node": {"arm": cfg.arm, "tool": tool},
-        "policy_node": {"policy": cfg.policy},
+        "policy_node": {"policy": policy},
     }
     print(f"starting sim_node, perception_node, policy_node, executor_node (ROS_DOMAIN_ID {domain}, "
           f"localhost only; logs in {cfg.log_dir}/)")

@@ -1,7 +1,7 @@
 """policy_node: the ``/instruct`` service — language + latest heightmap -> one pick-and-place.
 
 Keeps the newest ``heightmap`` (transient-local), decides with the configured
-policy — a CLIPort checkpoint, or ``oracle``: the simulator's scripted expert
+policy — a CLIPort checkpoint (a path, or ``shipped``: the one packaged), or ``oracle``: the simulator's scripted expert
 asked over ``sim/oracle`` (it reads true object poses, so it exists only in
 simulation and every answer says so) — publishes what it decided
 (``policy/affordance`` image, ``policy/markers``), and unless ``dry_run`` hands
@@ -79,12 +79,16 @@ class PolicyNode(Node):
         self.execute_timeout = self.declare_parameter("execute_timeout", 300.0).value
 
         self.policy: Any = None
+        self.label = ORACLE_LABEL
         if self.policy_source != ORACLE:
-            from cliport_ros.model.checkpoint import load_checkpoint  # torch only when a model is used
+            # torch only when a model is used
+            from cliport_ros.model.checkpoint import describe, policy_from_payload, read_checkpoint, resolve_policy
             from cliport_ros.model.clip_backbone import FrozenCLIP
 
-            self.policy = load_checkpoint(self.policy_source, FrozenCLIP(clip_weights) if clip_weights else None)
-        self.label = ORACLE_LABEL if self.policy is None else f"checkpoint {self.policy_source}"
+            path = resolve_policy(self.policy_source)
+            payload = read_checkpoint(path)
+            self.policy = policy_from_payload(payload, path, FrozenCLIP(clip_weights) if clip_weights else None)
+            self.label = describe(payload, path)
 
         self._busy = threading.Lock()
         self._heightmap_cond = threading.Condition()

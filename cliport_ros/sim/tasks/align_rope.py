@@ -84,6 +84,7 @@ class AlignRope(Task):
     UR5 (suction) only: the Franka's 2 cm finger pads have not been fitted to 1 cm beads 1.4 cm apart.
     """
 
+    template = "align the rope from {ends}"
     arms = ("ur5",)
 
     def build(self, sim: TabletopSim, rng: np.random.Generator) -> None:
@@ -99,7 +100,7 @@ class AlignRope(Task):
         beads = self._add_rope(sim, drop, float(np.linalg.norm(increment)))
         targets = [(np.array([*(corner_a + (k + 0.5) * increment), RADIUS]), 0.0) for k in range(N_BEADS)]
         self.goals = [RopeGoal(beads, targets, weight=1.0, tolerance=0.02,
-                               language=f"align the rope from {words}")]
+                               language=self.template.format(ends=words))]
         self.max_steps = 20
         sim.settle(1.0)
 

@@ -58,6 +58,7 @@ class AssemblingKitsSeqSeenColors(Task):
     checked for the circle and ring); step limit 5.
     """
 
+    template = "put the {colour} {shape} in the {where}{shape} hole"
     sequential = True
     n_shapes = 5
     slot_offsets = ((-0.09, 0.045), (0.0, 0.045), (0.09, 0.045), (-0.045, -0.045), (0.045, -0.045))
@@ -86,7 +87,7 @@ class AssemblingKitsSeqSeenColors(Task):
         for i in rng.permutation(self.n_shapes):
             shape = SHAPES[shape_ids[i]]
             target = (np.array([*slots[i], KIT[2] + HEIGHT / 2]), slot_yaws[i])
-            language = f"put the {names[i]} {shape.name} in the {words[i]}{shape.name} hole"
+            language = self.template.format(colour=names[i], shape=shape.name, where=words[i])
             any_yaw = shape.symmetry == 0
             self.goals.append(Goal([bodies[i]], [target], weight=1 / self.n_shapes, language=language,
                                    tolerance=0.01, yaw_tolerance=None if any_yaw else math.radians(15),

@@ -109,6 +109,7 @@ class Task(ABC):
     arms: tuple[str, ...] = ("ur5", "franka")  # arms the task and its oracle are built for
     tool: str | None = None  # end effector to mount instead of the arm's own (``arm_profile``), e.g. "spatula"
     primitive: str = "pick_place"  # or "push": how ``execute`` carries out an action
+    template: str = ""  # how the task words its instructions, e.g. "put the {pick} blocks in a {place} bowl"
 
     def __init__(self) -> None:
         self.goals: list[Goal] = []

@@ -91,6 +91,7 @@ class PackingBoxesPairs(Task):
     cells, and its 8 cm opening does not span a block up to 10 cm on each side.
     """
 
+    template = "pack all the {colours} blocks into the brown box"
     arms = ("ur5",)
     unseen_colors = False
     n_distractors = 4
@@ -117,7 +118,7 @@ class PackingBoxesPairs(Task):
         blocks = bodies[: len(cells)]  # the rest are the distractors
         rot = np.array([[math.cos(yaw), -math.sin(yaw)], [math.sin(yaw), math.cos(yaw)]])
         targets = [(np.array([*(centre + rot @ ((lo + hi) / 2)), WALL + HEIGHT / 2]), yaw) for lo, hi in cells]
-        language = f"pack all the {' and '.join(picked)} blocks into the brown box"
+        language = self.template.format(colours=' and '.join(picked))
         self.goals = [ContainerGoal(blocks, targets, weight=1.0, language=language, sizes=tuple(sizes[: len(cells)]),
                                     container_xy=tuple(centre), container_yaw=yaw, container_size=tuple(size))]
         self.max_steps = 20

@@ -56,6 +56,7 @@ class PackingShapes(Task):
     Success: the named shape's centre inside the box's footprint; reward 1; step limit 1.
     """
 
+    template = "pack the {shape} in the brown box"
     n_shapes = 5
 
     def build(self, sim: TabletopSim, rng: np.random.Generator) -> None:
@@ -75,7 +76,7 @@ class PackingShapes(Task):
             self.shapes[bodies[-1]] = shape_id
         target = (np.array([*centre, WALL + HEIGHT / 2]), yaw)
         self.goals = [ZoneGoal([bodies[0]], [target], weight=1.0, size=size,
-                               language=f"pack the {SHAPES[shape_ids[0]].name} in the brown box")]
+                               language=self.template.format(shape=SHAPES[shape_ids[0]].name))]
         self.max_steps = 1
 
     def oracle(self, sim: TabletopSim) -> PickPlace | None:

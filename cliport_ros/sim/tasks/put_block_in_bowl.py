@@ -29,6 +29,7 @@ class PutBlockInBowl(Task):
     place-colour bowl; 1/#blocks reward per block; step limit #blocks + 1.
     """
 
+    template = "put the {pick} blocks in a {place} bowl"
     unseen_colors = False
     n_distractors = 6
 
@@ -58,7 +59,7 @@ class PutBlockInBowl(Task):
             else:
                 xy = sample_free_xy(rng, sim, BLOCK * math.sqrt(2) / 2, taken)
                 sim.add_box((BLOCK,) * 3, (*xy, BLOCK / 2), float(rng.uniform(0, math.pi / 2)), color)
-        language = f"put the {pick_color} blocks in a {place_color} bowl"
+        language = self.template.format(pick=pick_color, place=place_color)
         self.goals = [Goal(blocks, targets, weight=1.0, language=language, tolerance=0.05)]
         self.max_steps = n_blocks + 1
 

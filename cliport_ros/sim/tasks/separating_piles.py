@@ -41,6 +41,7 @@ class SeparatingPiles(Task):
     UR5 only: the spatula is mounted on the UR5 (the reference has no other pushing arm).
     """
 
+    template = "push the pile of {block} blocks into the {zone} square"
     arms = ("ur5",)
     tool = "spatula"
     primitive = "push"
@@ -64,7 +65,7 @@ class SeparatingPiles(Task):
         lo = np.array([ws.x_min, ws.y_min]) + PILE_OFFSET
         blocks = self._add_blocks(sim, lo + rng.random((self.n_blocks, 2)) * PILE_SIZE,
                                   rng.uniform(0, 2 * math.pi, self.n_blocks), COLORS[block_color])
-        language = f"push the pile of {block_color} blocks into the {zone_colors[target]} square"
+        language = self.template.format(block=block_color, zone=zone_colors[target])
         self.goals = [ZoneGoal(blocks, [zones[target]], weight=1.0, language=language, size=(ZONE, ZONE))]
         self.max_steps = 20
 

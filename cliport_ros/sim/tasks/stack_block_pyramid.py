@@ -34,6 +34,7 @@ class StackBlockPyramidSeq(Task):
     (modulo the cube's 90 degree symmetry); step limit 12.
     """
 
+    template = "put the {block} block on {place}"
     sequential = True
     offsets = ((0, -0.05, 0), (0, 0.0, 0), (0, 0.05, 0), (0, -0.025, 1), (0, 0.025, 1), (0, 0.0, 2))
     places = ("the lightest brown block", "the middle brown block", "the darkest brown block",
@@ -55,7 +56,8 @@ class StackBlockPyramidSeq(Task):
             xy = to_world((dx, dy))
             target = (np.array([*xy, STAND_TOP + BLOCK / 2 + level * BLOCK]), yaw)
             place = self.places[k].format(*names)
-            self.goals.append(Goal([block], [target], weight=1 / 6, language=f"put the {names[k]} block on {place}",
+            language = self.template.format(block=names[k], place=place)
+            self.goals.append(Goal([block], [target], weight=1 / 6, language=language,
                                    tolerance=0.01, yaw_tolerance=math.radians(15), yaw_symmetry=math.pi / 2,
                                    check_z=True))
         self.max_steps = 12

@@ -42,6 +42,7 @@ class TowersOfHanoiSeq(Task):
     within 1 cm, in 3-D, of its place on the peg); step limit 14.
     """
 
+    template = "move the {ring} ring to the {peg}"
     sequential = True
 
     def build(self, sim: TabletopSim, rng: np.random.Generator) -> None:
@@ -63,7 +64,7 @@ class TowersOfHanoiSeq(Task):
             heights[target] += 1
             goal_xyz = np.array([*peg_xy[target], z])
             self.goals.append(Goal([self.rings[ring]], [(goal_xyz, yaw)], weight=1 / 7, tolerance=0.01, check_z=True,
-                                   language=f"move the {names[ring]} ring to the {PEG_NAMES[target]}"))
+                                   language=self.template.format(ring=names[ring], peg=PEG_NAMES[target])))
         self.max_steps = 14
 
     @staticmethod
