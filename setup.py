@@ -14,7 +14,7 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=["cliport_ros", "cliport_ros.*"]),
-    package_data={"cliport_ros": ["assets/*.urdf"]},
+    package_data={"cliport_ros": ["assets/*.urdf", "checkpoints/*.pt", "checkpoints/*.json"]},
     install_requires=[
         "numpy>=1.26",
         "scipy>=1.11",

@@ -151,3 +151,18 @@ def test_bench_model_prints_latency_and_refuses_bf16_where_it_would_crawl():
         assert bf16.returncode == 0 and "%" in bf16.stdout.splitlines()[-1]  # the fp32 agreement
     else:
         assert bf16.returncode == 2 and "no bf16 support" in bf16.stderr
+
+
+def test_demo_runs_the_shipped_checkpoint_on_its_tasks_and_says_so_elsewhere(capsys, tmp_path):
+    from cliport_ros.model.checkpoint import SHIPPED, read_checkpoint, trained_tasks
+    from cliport_ros.nodes.demo import choose_policy
+    from cliport_ros.nodes.policy_node import ORACLE
+
+    tasks = trained_tasks(read_checkpoint(SHIPPED))
+    assert "put-block-in-bowl-seen-colors" in tasks
+    assert choose_policy("shipped", tasks[0]) == str(SHIPPED)
+    assert "(learned" in capsys.readouterr().out
+    assert choose_policy("shipped", "towers-of-hanoi-seq") == ORACLE
+    assert "was trained on" in capsys.readouterr().out
+    assert choose_policy(str(tmp_path / "missing.pt"), tasks[0]) is None
+    assert "no checkpoint" in capsys.readouterr().out

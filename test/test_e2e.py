@@ -221,3 +221,19 @@ def test_push_task_with_the_spatula_end_to_end(stack, client, tmp_path):
         assert result.success and result.message.startswith("pushed"), result.message
         after = user.status()
         assert after.reward > before.reward and not after.holding
+
+
+def test_shipped_checkpoint_carries_out_the_instruction_end_to_end(stack, client, tmp_path):
+    """The packaged learned policy in policy_node (not the oracle): the scene's instruction, over DDS, until done."""
+    overrides = {"sim_node": {"real_time_factor": 3.0, "camera_rate": 2.0}, "policy_node": {"policy": "shipped"}}
+    with another_stack(stack, tmp_path, overrides, "e2e_learned") as user:
+        instruction = fresh_scene(user)
+        status = user.status()
+        for _ in range(status.max_steps):
+            result = user.instruct(instruction, timeout=300)
+            assert result.code == Code.OK and result.executed, result.message
+            assert result.policy.startswith("checkpoint ") and "(learned" in result.policy
+            status = user.status()
+            if status.done:
+                break
+        assert status.done and status.reward == pytest.approx(1.0) and not status.holding

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 import pytest
 
@@ -215,3 +216,19 @@ def test_exported_checkpoint_stores_fp16_and_loads_into_the_fp32_network(tmp_pat
     assert trained_tasks(payload) == ["put-block-in-bowl-seen-colors"]
     label = describe(payload, shipped)
     assert label.startswith(f"checkpoint {shipped} (learned") and "tiny preset" in label and "5 demos" in label
+
+
+def test_learning_curve_picture_marks_each_validation(tmp_path):
+    import json
+
+    from cliport_ros.learn.curve import draw_curve, save_curve
+
+    points = [{"step": s, "samples": 8 * s, "minutes": s / 10, "score": score}
+              for s, score in ((250, 20.0), (500, 60.0), (750, 90.0))]
+    (tmp_path / "curve.jsonl").write_text("".join(json.dumps(p) + "\n" for p in points))
+    picture = cv2.imread(str(save_curve(tmp_path, "unit")))[..., ::-1]
+    assert picture.shape == draw_curve(points, "unit").shape
+    blue = np.all(picture == (30, 90, 200), axis=-1)
+    rows = np.nonzero(blue.any(axis=1))[0]
+    assert rows.min() < picture.shape[0] // 3  # the 90 dot sits high, the 20 dot low
+    assert rows.max() > picture.shape[0] // 2

@@ -15,6 +15,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
+from cliport_ros.learn.curve import save_curve
 from cliport_ros.learn.data import DemoSampler, load_episodes, to_device
 from cliport_ros.model.checkpoint import policy_from_payload, read_checkpoint, save_checkpoint
 from cliport_ros.model.clip_backbone import fingerprint
@@ -241,6 +242,7 @@ def train(cfg: TrainConfig, evaluate=None) -> Path:
                 log.info("step %d: validation score %.1f", done, score)
                 _append_curve(run_dir / "curve.jsonl", done, done * cfg.batch_size * world,
                               (time.monotonic() - started) / 60, score)
+                save_curve(run_dir, f"{cfg.task}, {cfg.preset} preset, {len(episodes)} demos: validation score")
                 if score > best_score:
                     best_score = score
                     save_checkpoint(best, policy, {"step": done, "score": score, "config": asdict(cfg)})
