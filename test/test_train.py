@@ -232,3 +232,22 @@ def test_learning_curve_picture_marks_each_validation(tmp_path):
     rows = np.nonzero(blue.any(axis=1))[0]
     assert rows.min() < picture.shape[0] // 3  # the 90 dot sits high, the 20 dot low
     assert rows.max() > picture.shape[0] // 2
+
+
+def test_batches_drawn_in_the_background_are_the_samplers_own_sequence():
+    import torch
+
+    from cliport_ros.learn.data import Batches, DemoSampler
+
+    episodes = [synthetic_episode(s) for s in range(3)]
+    cpu = torch.device("cpu")
+    inline = Batches(DemoSampler(episodes, 8, seed=5), 2, cpu, background=False)
+    ahead = Batches(DemoSampler(episodes, 8, seed=5), 2, cpu, background=True)
+    try:
+        for _ in range(4):
+            a, b = inline.next(), ahead.next()
+            assert torch.equal(a["rgbd"], b["rgbd"]) and torch.equal(a["pick_pixel"], b["pick_pixel"])
+            assert a["language"] == b["language"]
+    finally:
+        ahead.close()
+    assert not ahead._thread.is_alive()

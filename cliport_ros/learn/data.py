@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import queue
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -61,3 +63,47 @@ class DemoSampler:
         out = {k: torch.stack([s[k] for s in samples]) for k in ("rgbd", "pick_pixel", "place_pixel", "rotation_bin")}
         out["language"] = [s["language"] for s in samples]
         return out
+
+
+class Batches:
+    """Training batches on ``device``, drawn from a sampler in order.
+
+    With ``background`` (for GPUs) a thread draws and augments the next ``depth`` batches and pins them,
+    so a step never waits on the CPU; without it each batch is drawn when asked for (on a CPU the
+    thread would only take cycles from the step). Either way the sequence is the sampler's own.
+    """
+
+    def __init__(self, sampler: DemoSampler, batch_size: int, device: torch.device, background: bool,
+                 depth: int = 2) -> None:
+        self.sampler, self.batch_size, self.device = sampler, batch_size, device
+        self._queue: queue.Queue | None = None
+        self._stop = threading.Event()
+        if background:
+            self._queue = queue.Queue(maxsize=depth)
+            self._thread = threading.Thread(target=self._fill, name="batches", daemon=True)
+            self._thread.start()
+
+    def _draw(self) -> dict:
+        batch = self.sampler.batch(self.batch_size)
+        if self.device.type == "cuda":
+            batch = {k: v.pin_memory() if torch.is_tensor(v) else v for k, v in batch.items()}
+        return batch
+
+    def _fill(self) -> None:
+        while not self._stop.is_set():
+            batch = self._draw()
+            while not self._stop.is_set():
+                try:
+                    self._queue.put(batch, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+
+    def next(self) -> dict:
+        batch = self._queue.get() if self._queue is not None else self._draw()
+        return to_device(batch, self.device)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._queue is not None:
+            self._thread.join(timeout=5)

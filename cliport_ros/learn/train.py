@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -16,7 +17,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from cliport_ros.learn.curve import save_curve
-from cliport_ros.learn.data import DemoSampler, load_episodes, to_device
+from cliport_ros.learn.data import Batches, DemoSampler, load_episodes
 from cliport_ros.model.checkpoint import policy_from_payload, read_checkpoint, save_checkpoint
 from cliport_ros.model.clip_backbone import fingerprint
 from cliport_ros.model.config import preset
@@ -25,6 +26,7 @@ from cliport_ros.model.policy import CLIPortPolicy, count_parameters
 log = logging.getLogger(__name__)
 
 PRECISE_BN_BATCHES = 20
+PROGRESS_EVERY = 10  # steps between progress-bar updates (reading the loss is a host sync on a GPU)
 
 
 @dataclass(frozen=True)
@@ -224,18 +226,18 @@ def train(cfg: TrainConfig, evaluate=None) -> Path:
     policy.train()
     main = rank == 0
     started, done = time.monotonic(), start
+    batches = Batches(sampler, cfg.batch_size, device, background=device.type == "cuda")
     with tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc=f"train {cfg.task}",
-              disable=not main) as bar:
+              disable=not main) as bar, contextlib.closing(batches):
         for step in bar:
-            loss, metrics = train_step(model, optimiser, to_device(sampler.batch(cfg.batch_size), device),
-                                       cfg.channels_last)
-            bar.set_postfix(loss=f"{loss.item():.3f}", **{k: f"{v:.3f}" for k, v in metrics.items()})
+            loss, metrics = train_step(model, optimiser, batches.next(), cfg.channels_last)
             done = step + 1
             final = done == cfg.steps or _time_up(started, cfg.max_minutes, world, device)
+            if main and (done % PROGRESS_EVERY == 0 or final):
+                bar.set_postfix(loss=f"{float(loss):.3f}", **{k: f"{float(v):.3f}" for k, v in metrics.items()})
             validate = evaluate is not None and (final or (cfg.eval_every and done % cfg.eval_every == 0))
             if validate or final:
-                precise_batchnorm(policy, [to_device(sampler.batch(cfg.batch_size), device)
-                                           for _ in range(PRECISE_BN_BATCHES)])
+                precise_batchnorm(policy, [batches.next() for _ in range(PRECISE_BN_BATCHES)])
             if main and validate:
                 score = float(evaluate(policy))
                 policy.train()

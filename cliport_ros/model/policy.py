@@ -105,14 +105,14 @@ class CLIPortPolicy(nn.Module):
         return (pixels.float() + 0.5) / k - 0.5
 
     def pick_logits(self, rgbd: torch.Tensor, text: torch.Tensor | None
-                    ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor] | None, torch.Tensor]:
-        """rgbd (B, 4, H, W) -> pick logits (B, H, W), and the network-pixel scene, key CLIP features and
-        padded scene the place net reuses."""
+                    ) -> tuple[torch.Tensor, list[torch.Tensor] | None, torch.Tensor]:
+        """rgbd (B, 4, H, W) -> pick logits (B, H, W), and what the place net reuses: the key's CLIP
+        features and the padded scene, both in network pixels."""
         small = self.shrink(rgbd)
         padded = self.place.pad_input(small)
         pick_clip, key_clip = self._scene_clip(small, padded)
         logits = self.pick(small, pick_clip, text).reshape(small.shape[0], 1, *small.shape[-2:])
-        return self.grow(logits, rgbd.shape[-2:])[:, 0], small, key_clip, padded
+        return self.grow(logits, rgbd.shape[-2:])[:, 0], key_clip, padded
 
     def place_logits(self, padded: torch.Tensor, key_clip: list[torch.Tensor] | None, pick: torch.Tensor,
                      text: torch.Tensor | None, size: tuple[int, int]) -> torch.Tensor:
@@ -123,12 +123,15 @@ class CLIPortPolicy(nn.Module):
     def logits(self, rgbd: torch.Tensor, pick: torch.Tensor, text: torch.Tensor | None
                ) -> tuple[torch.Tensor, torch.Tensor]:
         """rgbd (B, 4, H, W); pick (B, 2) pixels where the place net crops -> pick (B, H*W), place (B, R, H, W)."""
-        pick_logits, _, key_clip, padded = self.pick_logits(rgbd, text)
+        pick_logits, key_clip, padded = self.pick_logits(rgbd, text)
         place_logits = self.place_logits(padded, key_clip, pick, text, rgbd.shape[-2:])
         return pick_logits.flatten(1), place_logits
 
-    def forward(self, batch: dict[str, torch.Tensor | list[str]]) -> tuple[torch.Tensor, dict[str, float]]:
-        """Cross-entropy over all pick pixels and over all (rotation, pixel) place cells."""
+    def forward(self, batch: dict[str, torch.Tensor | list[str]]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Cross-entropy over all pick pixels and over all (rotation, pixel) place cells.
+
+        The metrics stay (detached) tensors: reading them is a host sync, left to whoever shows them.
+        """
         rgbd, pick, place, rot = batch["rgbd"], batch["pick_pixel"], batch["place_pixel"], batch["rotation_bin"]
         text = self.encode_text(list(batch["language"]))
         pick_logits, place_logits = self.logits(rgbd, pick, text)
@@ -137,7 +140,7 @@ class CLIPortPolicy(nn.Module):
         place_target = (rot * h + place[:, 0]) * w + place[:, 1]
         pick_loss = F.cross_entropy(pick_logits, pick_target)
         place_loss = F.cross_entropy(place_logits.reshape(b, -1), place_target)
-        metrics = {"pick_loss": pick_loss.item(), "place_loss": place_loss.item()}
+        metrics = {"pick_loss": pick_loss.detach(), "place_loss": place_loss.detach()}
         return pick_loss + place_loss, metrics
 
     @torch.inference_mode()
@@ -150,7 +153,7 @@ class CLIPortPolicy(nn.Module):
         text = self.encode_text([instruction])  # once per decision, shared by pick and place
         times["text"] = time.perf_counter() - start
         t = time.perf_counter()
-        pick_map, _, key_clip, padded = self.pick_logits(rgbd, text)
+        pick_map, key_clip, padded = self.pick_logits(rgbd, text)
         pick_logits = pick_map[0].flatten().float()
         pick_prob = torch.softmax(pick_logits, 0)
         index = int(pick_prob.argmax())
