@@ -76,26 +76,20 @@ class ModelConfig:
         return asdict(self)
 
 
+_SMALL = ModelConfig(
+    preset="small",
+    spatial_widths=(16, 16, 32, 64, 128, 256),
+    decoder_widths=(128, 64, 32, 16, 16, 16),
+    semantic_bottleneck=128,
+    lean_semantic=True,
+)
+
 PRESETS = {
     "full": ModelConfig(preset="full"),
-    "small": ModelConfig(
-        preset="small",
-        spatial_widths=(16, 16, 32, 64, 128, 256),
-        decoder_widths=(128, 64, 32, 16, 16, 16),
-        semantic_bottleneck=128,
-        lean_semantic=True,
-    ),
+    "small": _SMALL,
     # Trainable on a 2-core CPU (the shipped checkpoint): the small widths at half resolution (6.25 mm
     # cells) and the query computed once and turned. Departs from the reference in those two ways only.
-    "cpu": ModelConfig(
-        preset="cpu",
-        spatial_widths=(16, 16, 32, 64, 128, 256),
-        decoder_widths=(128, 64, 32, 16, 16, 16),
-        semantic_bottleneck=128,
-        lean_semantic=True,
-        downsample=2,
-        query="turned",
-    ),
+    "cpu": replace(_SMALL, preset="cpu", downsample=2, query="turned"),
     # Smoke tests only (DDP, CLI plumbing): the architecture at a few channels, far too narrow to learn a task.
     "tiny": ModelConfig(
         preset="tiny",
