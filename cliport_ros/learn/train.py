@@ -152,7 +152,7 @@ def prepare_layout(policy: nn.Module, channels_last: bool) -> None:
 
 def train_step(model: nn.Module, optimiser: torch.optim.Optimizer, batch: dict, channels_last: bool,
                timings: tuple[dict[str, list[float]], torch.device] | None = None
-               ) -> tuple[torch.Tensor, dict[str, float]]:
+               ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """One optimiser step on ``batch``; ``timings`` (lists per part, device) collects forward/backward/optimiser
     seconds for ``cliport bench train``, which times exactly this step."""
     if channels_last:
