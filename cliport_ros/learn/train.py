@@ -245,7 +245,7 @@ def train(cfg: TrainConfig, evaluate=None) -> Path:
                 _append_curve(run_dir / "curve.jsonl", done, done * cfg.batch_size * world,
                               (time.monotonic() - started) / 60, score)
                 save_curve(run_dir, f"{cfg.task}, {cfg.preset} preset, {len(episodes)} demos: validation score")
-                if score > best_score:
+                if score >= best_score:  # a tie goes to the later, longer-trained weights
                     best_score = score
                     save_checkpoint(best, policy, {"step": done, "score": score, "config": asdict(cfg)})
             if main and (done % cfg.save_every == 0 or final):
