@@ -23,7 +23,7 @@ def read_curve(path: str | Path) -> list[dict]:
 def draw_curve(points: list[dict], title: str) -> np.ndarray:
     """(HEIGHT, WIDTH, 3) uint8 RGB: score (0-100) against samples seen, one dot per validation."""
     img = np.full((HEIGHT, WIDTH, 3), 255, np.uint8)
-    x0, y0, x1, y1 = MARGIN, HEIGHT - MARGIN, WIDTH - 20, 30
+    x0, y0, x1, y1 = MARGIN, HEIGHT - MARGIN, WIDTH - 20, 48
     most = max([p["samples"] for p in points] + [1])
 
     def at(samples: float, score: float) -> tuple[int, int]:
