@@ -169,4 +169,6 @@ def _run(cfg: DemoConfig, stack: Stack, client: StackClient) -> int:
     verdict = f'done: "{status.instruction}" is achieved' if status.done else "not done"
     print(f"task {status.task} seed {status.seed}: reward {status.reward:.2f} after {steps} instruction(s) — "
           f"{verdict}. Policy: {result.policy if steps else cfg.policy}")
-    return 0 if status.done else 1
+    # A learned policy may miss; that is the demo's result, shown above, not a failure of the stack. Exit 1
+    # only when the product itself failed: an instruction refused, or a motion that did not complete.
+    return 0 if status.done or result.success else 1
