@@ -106,7 +106,7 @@ def test_eval_stores_a_score_that_the_table_shows_beside_the_paper(tmp_path):
     result = cliport("eval", "--task", "put-block-in-bowl-seen-colors", "--checkpoint", str(checkpoint),
                      "--episodes", "1", timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
-    score = float(next(line for line in result.stdout.splitlines() if line.startswith("| put-block")).split("|")[4])
+    score = float(next(line for line in result.stdout.splitlines() if line.startswith("| put-block")).split("|")[5])
     assert 0.0 <= score <= 100.0
     wording = tmp_path / "paraphrases.txt"
     wording.write_text("# one a line\nplace the {pick} cubes into a {place} bowl\n")
