@@ -57,7 +57,7 @@ class TrainBenchConfig:
             Row(self.baseline, False, "plain: NCHW eager, the reference computation"),
             Row(self.baseline, True, "exact: the same network channels_last (same outputs to float rounding)"),
             Row(self.preset, False, _describe(self.preset)),
-            Row(self.preset, True, _describe(self.preset) + ", channels_last (how the shipped checkpoint trained)"),
+            Row(self.preset, True, _describe(self.preset) + ", channels_last"),
         ]
 
 
