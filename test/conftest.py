@@ -10,12 +10,42 @@ import pytest
 from cliport_ros.nodes.ros_env import isolate_dds
 from cliport_ros.perception.config import PerceptionConfig, load_perception_config
 from cliport_ros.perception.synthetic import Box, Scene
+from cliport_ros.perception.workspace import Workspace
 
 # Before any rclpy.init: DDS stays on loopback, on a domain of this run's own.
 DOMAIN_ID = isolate_dds()
 
 BLOCK = Box(center=(0.45, 0.10, 0.02), size=(0.04, 0.04, 0.04), color=(220, 40, 40))
 TALL_BOX = Box(center=(0.60, -0.20, 0.05), size=(0.10, 0.06, 0.10), color=(40, 160, 60))
+
+# The tiny model tests train and run: a 64 x 32 cell workspace, and networks a few thousand weights wide.
+SMALL_WS = Workspace(0.25, 0.35, -0.1, 0.1, 0.0, 0.28, 0.003125)
+TINY_WIDTHS = dict(spatial_widths=(8, 8, 8, 16, 16, 16), decoder_widths=(16, 16, 8, 8, 8, 8), semantic_bottleneck=16)
+# Transporter streams only: no CLIP pass, so it is quick enough to train in a test.
+TINY_TRANSPORTER = dict(in_shape=SMALL_WS.shape, crop_size=32, n_rotations=8, streams="transporter_only",
+                        clip_weights="random:0", **TINY_WIDTHS)
+
+
+def random_heightmap(workspace: Workspace = SMALL_WS, seed: int = 0):
+    """Random colours and heights up to 5 cm: an input no policy has seen."""
+    import numpy as np
+
+    from cliport_ros.perception.heightmap import Heightmap
+
+    rng = np.random.default_rng(seed)
+    return Heightmap(rng.integers(0, 255, (*workspace.shape, 3), dtype=np.uint8),
+                     (rng.random(workspace.shape) * 0.05).astype(np.float32), workspace)
+
+
+def tiny_transporter(seed: int = 0):
+    """An untrained transporter-only CLIPortPolicy on SMALL_WS."""
+    import torch
+
+    from cliport_ros.model.config import preset
+    from cliport_ros.model.policy import CLIPortPolicy
+
+    torch.manual_seed(seed)
+    return CLIPortPolicy(preset("small", **TINY_TRANSPORTER))
 
 
 @pytest.fixture(scope="session")

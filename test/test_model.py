@@ -19,8 +19,9 @@ from cliport_ros.model.transport import rotated_crops, turn_width
 from cliport_ros.perception.heightmap import Heightmap
 from cliport_ros.perception.workspace import Workspace
 
-TINY = dict(in_shape=(64, 32), crop_size=64, n_rotations=8, clip_weights="random:0",
-            spatial_widths=(8, 8, 8, 16, 16, 16), decoder_widths=(16, 16, 8, 8, 8, 8), semantic_bottleneck=16)
+from conftest import SMALL_WS, TINY_WIDTHS, random_heightmap
+
+TINY = dict(in_shape=SMALL_WS.shape, crop_size=64, n_rotations=8, clip_weights="random:0", **TINY_WIDTHS)
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +31,7 @@ def clip() -> FrozenCLIP:
 
 @pytest.fixture(scope="module")
 def heightmap() -> Heightmap:
-    ws = Workspace(0.25, 0.35, -0.1, 0.1, 0.0, 0.28, 0.003125)  # 64 rows x 32 cols
-    rng = np.random.default_rng(0)
-    return Heightmap(rng.integers(0, 255, (*ws.shape, 3), dtype=np.uint8),
-                     (rng.random(ws.shape) * 0.05).astype(np.float32), ws)
+    return random_heightmap(SMALL_WS)
 
 
 def tiny_policy(clip, **overrides) -> CLIPortPolicy:

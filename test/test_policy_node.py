@@ -10,38 +10,30 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
-import torch
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.time import Time
 from std_msgs.msg import Header
 
 from cliport_ros.model.checkpoint import CheckpointError, save_checkpoint
-from cliport_ros.model.config import preset
-from cliport_ros.model.policy import CLIPortPolicy
 from cliport_ros.msg import Heightmap as HeightmapMsg
 from cliport_ros.msg import PickPlace as PickPlaceMsg
 from cliport_ros.nodes.client import StackClient
 from cliport_ros.nodes.conversions import heightmap_to_msg
 from cliport_ros.nodes.perception_node import LATCHED
 from cliport_ros.nodes.policy_node import PolicyNode
-from cliport_ros.perception.heightmap import Heightmap
 from cliport_ros.perception.workspace import Workspace
 from cliport_ros.srv import Instruct
 
+from conftest import random_heightmap, tiny_transporter
+
 Code = Instruct.Response
-SMALL_WS = Workspace(0.25, 0.35, -0.1, 0.1, 0.0, 0.28, 0.003125)  # 64 x 32 cells, the tiny model's input
-TINY = dict(in_shape=(64, 32), crop_size=32, n_rotations=8, streams="transporter_only", clip_weights="random:0",
-            spatial_widths=(8, 8, 8, 16, 16, 16), decoder_widths=(16, 16, 8, 8, 8, 8), semantic_bottleneck=16)
 
 
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory) -> str:
-    torch.manual_seed(0)
-    policy = CLIPortPolicy(preset("small", **TINY))
-    return str(save_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pt", policy))
+    return str(save_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pt", tiny_transporter()))
 
 
 class Rig:
@@ -58,13 +50,11 @@ class Rig:
         self.client.node.create_subscription(PickPlaceMsg, "policy/decision", self.decisions.append, LATCHED)
 
     def publish_heightmap(self, age: float = 0.0) -> None:
-        rng = np.random.default_rng(0)
-        heightmap = Heightmap(rng.integers(0, 255, (*SMALL_WS.shape, 3), dtype=np.uint8),
-                              (rng.random(SMALL_WS.shape) * 0.05).astype(np.float32), SMALL_WS)
+        heightmap = random_heightmap()
         stamp = Time(nanoseconds=self.client.node.get_clock().now().nanoseconds - int(age * 1e9))
         header = Header(frame_id="base_link", stamp=stamp.to_msg())
         self.publisher.publish(heightmap_to_msg(heightmap, header, ["test"]))
-        assert self.client.spin_until(lambda: self.node._heightmap is not None, 10), "heightmap never arrived"
+        assert self.client.spin_until(lambda: self.node.gate.has_heightmap, 10), "heightmap never arrived"
 
     def close(self) -> None:
         self.client.close()
@@ -125,10 +115,10 @@ def test_low_confidence_prediction_does_not_move(rig_factory, tiny_checkpoint):
 def test_heightmap_of_another_size_than_the_model_is_refused(rig_factory, tiny_checkpoint):
     rig = rig_factory(policy=tiny_checkpoint, min_confidence=0.0)
     ws = Workspace()  # 320 x 160, not the tiny model's 64 x 32
-    heightmap = Heightmap(np.zeros((*ws.shape, 3), np.uint8), np.zeros(ws.shape, np.float32), ws)
+    heightmap = random_heightmap(ws)
     header = Header(frame_id="base_link", stamp=rig.client.node.get_clock().now().to_msg())
     rig.publisher.publish(heightmap_to_msg(heightmap, header, ["test"]))
-    assert rig.client.spin_until(lambda: rig.node._heightmap is not None, 10)
+    assert rig.client.spin_until(lambda: rig.node.gate.has_heightmap, 10)
     result = rig.client.instruct("put the red blocks in a green bowl", timeout=60)
     assert result.code == Code.INTERNAL_ERROR and "64x32" in result.message and not result.executed
 

@@ -11,9 +11,10 @@ import pytest
 from cliport_ros.learn.augment import perturb
 from cliport_ros.learn.data import rotation_bin
 from cliport_ros.learn.dataset import Episode
-from cliport_ros.perception.workspace import Workspace
 
-WS = Workspace(0.25, 0.35, -0.1, 0.1, 0.0, 0.28, 0.003125)  # 64 rows x 32 cols
+from conftest import SMALL_WS, TINY_TRANSPORTER
+
+WS = SMALL_WS
 
 
 def synthetic_episode(seed: int) -> Episode:
@@ -56,9 +57,6 @@ def test_rotation_bins_round_to_the_nearest():
 
 
 # -- eval mode matches what training learned ------------------------------------------------------------
-TINY = dict(in_shape=(64, 32), crop_size=32, n_rotations=8, streams="transporter_only", clip_weights="random:0",
-            spatial_widths=(8, 8, 8, 16, 16, 16), decoder_widths=(16, 16, 8, 8, 8, 8), semantic_bottleneck=16)
-SMALL_WS = Workspace(0.25, 0.35, -0.1, 0.1, 0.0, 0.28, 0.003125)  # 64 x 32 cells
 
 
 def five_demos():
@@ -82,7 +80,7 @@ def fit(steps: int, lr: float):
     from cliport_ros.model.policy import CLIPortPolicy
 
     torch.manual_seed(0)
-    policy = CLIPortPolicy(preset("small", **TINY))
+    policy = CLIPortPolicy(preset("small", **TINY_TRANSPORTER))
     color, height, batch = five_demos()
     optimiser = torch.optim.Adam([p for p in policy.parameters() if p.requires_grad], lr)
     policy.train()

@@ -17,6 +17,7 @@ from std_msgs.msg import Header
 from trajectory_msgs.msg import JointTrajectory as JointTrajectoryMsg
 from trajectory_msgs.msg import JointTrajectoryPoint
 
+from cliport_ros.decision.policy import Decision
 from cliport_ros.execution.actions import PickPlace
 from cliport_ros.execution.trajectory import JointTrajectory
 from cliport_ros.msg import Heightmap as HeightmapMsg
@@ -170,6 +171,18 @@ def pick_place_from_msg(msg: PickPlaceMsg) -> PickPlace:
 
     return PickPlace(xyz(msg.pick), xyz(msg.place), quaternion_yaw(msg.pick.orientation),
                      quaternion_yaw(msg.place.orientation))
+
+
+def decision_to_msg(decision: Decision, header: Header, instruction: str) -> PickPlaceMsg:
+    """A policy's decision as the message the executor and RViz read (header: the heightmap's)."""
+    return pick_place_to_msg(decision.action, header, decision.pick_pixel, decision.place_pixel,
+                             decision.pick_confidence, decision.place_confidence, instruction)
+
+
+def decision_from_msg(msg: PickPlaceMsg) -> Decision:
+    """PickPlace message -> Decision (no maps: a message carries none); ValueError as pick_place_from_msg."""
+    return Decision(pick_place_from_msg(msg), (msg.pick_row, msg.pick_col), (msg.place_row, msg.place_col),
+                    float(msg.pick_confidence), float(msg.place_confidence))
 
 
 def trajectory_from_msg(msg: JointTrajectoryMsg) -> JointTrajectory:

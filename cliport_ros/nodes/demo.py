@@ -18,9 +18,9 @@ import cv2
 import numpy as np
 import rclpy
 
+from cliport_ros.decision.policy import ORACLE, ORACLE_LABEL
 from cliport_ros.nodes.client import StackClient, code_name
 from cliport_ros.nodes.conversions import heightmap_from_msg, rgb_from_image
-from cliport_ros.nodes.policy_node import ORACLE, ORACLE_LABEL
 from cliport_ros.nodes.ros_env import isolate_dds
 from cliport_ros.nodes.stack import Stack, StackConfig
 from cliport_ros.perception.visualize import save_rgb

@@ -34,3 +34,12 @@ def declare_dataclass(node: Node, cls: type, prefix: str = "", skip: tuple[str, 
         value = node.declare_parameter(f"{prefix}{f.name}", default).value
         values[f.name] = tuple(value) if isinstance(value, list) else value
     return values
+
+
+C = typing.TypeVar("C")
+
+
+def read_config(node: Node, cls: type[C], prefix: str = "") -> C:
+    """Declare every field of the dataclass ``cls`` as a parameter and build it from their values: the node's
+    defaults are the dataclass's, and its ``__post_init__`` names a bad value before anything starts."""
+    return cls(**declare_dataclass(node, cls, prefix))

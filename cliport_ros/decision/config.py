@@ -1,0 +1,33 @@
+"""policy_node's configuration: its ROS parameters are these fields, with these defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cliport_ros.decision.gate import GateConfig
+from cliport_ros.decision.policy import ORACLE
+
+
+@dataclass(frozen=True)
+class PolicyNodeConfig(GateConfig):
+    """The gate's bounds (inherited) and what the node decides with and talks to."""
+
+    policy: str = ORACLE  # a checkpoint path, "shipped" (the packaged one), or "oracle" (simulation only)
+    clip_weights: str = ""  # "" = the CLIP weights the checkpoint names
+    max_instruction_length: int = 200  # characters
+    min_confidence: float = 1e-3  # pick and place probability below which the arm does not move
+    execute_timeout: float = 300.0  # s to wait for the executor to finish one pick-and-place
+    heightmap_topic: str = "heightmap"
+    executor_service: str = "executor/execute"
+    oracle_service: str = "sim/oracle"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.policy:
+            raise ValueError("PolicyNodeConfig: policy is empty; give a checkpoint path, 'shipped' or 'oracle'")
+        if self.max_instruction_length < 1:
+            raise ValueError(f"PolicyNodeConfig: max_instruction_length={self.max_instruction_length} must be >= 1")
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise ValueError(f"PolicyNodeConfig: min_confidence={self.min_confidence} must lie in [0, 1]")
+        if not 0.0 < self.execute_timeout < float("inf"):
+            raise ValueError(f"PolicyNodeConfig: execute_timeout={self.execute_timeout} must be a finite number > 0")
