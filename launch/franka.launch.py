@@ -13,6 +13,7 @@ from launch.actions import DeclareLaunchArgument
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 
+from cliport_ros.execution.arms import arm_profile
 from launch import LaunchDescription
 
 
@@ -24,7 +25,7 @@ def generate_launch_description() -> LaunchDescription:
             DeclareLaunchArgument("policy", description="trained CLIPort checkpoint (.pt) to run"),
             DeclareLaunchArgument("cameras", default_value="cameras_realsense_d435.yaml",
                                   description="camera layout YAML in cliport_ros/config (topics, poses, workspace)"),
-            DeclareLaunchArgument("controller", default_value="fr3_arm_controller",
+            DeclareLaunchArgument("controller", default_value=arm_profile("franka").controller,
                                   description="ros2_control joint trajectory controller to command"),
             DeclareLaunchArgument("gripper_service", default_value="gripper/set",
                                   description="std_srvs/SetBool service: true grips, false releases"),

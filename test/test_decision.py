@@ -17,6 +17,8 @@ from cliport_ros.decision.config import PolicyNodeConfig
 from cliport_ros.decision.gate import GateConfig, HeightmapGate
 from cliport_ros.decision.policy import Decision, LearnedPolicy, OraclePolicy, Reason, RefusedError, accept
 from cliport_ros.execution.actions import PickPlace
+from cliport_ros.execution.config import ExecutorNodeConfig
+from cliport_ros.execution.planner import PlannerConfig
 from cliport_ros.perception.config import config_dir
 from cliport_ros.perception.workspace import Workspace
 
@@ -182,8 +184,23 @@ def test_policy_node_config_names_a_bad_value():
 
 
 # -- the YAMLs state only what differs from a node's defaults -------------------------------------------
-NODE_CONFIGS = {"policy_node": PolicyNodeConfig}  # nodes whose parameters are one dataclass
+# Nodes whose parameters are dataclasses: parameter-name prefix -> the dataclass its fields belong to.
+NODE_CONFIGS = {
+    "policy_node": {"": PolicyNodeConfig},
+    "executor_node": {"": ExecutorNodeConfig, "workspace.": Workspace, "planner.": PlannerConfig},
+}
 STACK_YAMLS = ("sim.yaml", "ur5.yaml", "franka.yaml")
+
+
+def flatten(section: dict, prefix: str = "") -> dict[str, object]:
+    """Nested YAML mappings -> ROS parameter names (``planner: {velocity_scale: ..}`` -> ``planner.velocity_scale``)."""
+    flat: dict[str, object] = {}
+    for key, value in section.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = tuple(value) if isinstance(value, list) else value
+    return flat
 
 
 def yaml_overrides() -> list[tuple[str, str, str, object]]:
@@ -191,20 +208,26 @@ def yaml_overrides() -> list[tuple[str, str, str, object]]:
     for file in STACK_YAMLS:
         for node, section in (yaml.safe_load((config_dir() / file).read_text()) or {}).items():
             if node in NODE_CONFIGS:
-                rows += [(file, node, k, v) for k, v in (section.get("ros__parameters") or {}).items()]
+                rows += [(file, node, k, v) for k, v in flatten(section.get("ros__parameters") or {}).items()]
     return rows
+
+
+def defaults_of(node: str) -> dict[str, object]:
+    return {prefix + f.name: f.default for prefix, cls in NODE_CONFIGS[node].items() for f in dataclasses.fields(cls)}
 
 
 def test_yaml_sets_only_fields_of_the_node_config_and_only_to_other_values_than_the_default():
     problems = []
     for file, node, key, value in yaml_overrides():
-        fields = {f.name: f.default for f in dataclasses.fields(NODE_CONFIGS[node])}
-        if key not in fields:
-            problems.append(f"{file}: {node}.{key} is no field of {NODE_CONFIGS[node].__name__}")
-        elif value == fields[key]:
+        defaults = defaults_of(node)
+        if key not in defaults:
+            problems.append(f"{file}: {node}.{key} is no field of {node}'s configuration")
+        elif value == defaults[key]:
             problems.append(f"{file}: {node}.{key}: {value!r} is the default; say it once, in the dataclass")
     assert not problems, "\n".join(problems)
 
 
 def test_yaml_override_check_sees_the_real_arm_files():
-    assert ("ur5.yaml", "policy_node", "max_heightmap_age", 2.0) in yaml_overrides()
+    rows = yaml_overrides()
+    assert ("ur5.yaml", "policy_node", "max_heightmap_age", 2.0) in rows
+    assert ("franka.yaml", "executor_node", "planner.velocity_scale", 0.25) in rows

@@ -13,6 +13,7 @@ from sensor_msgs.msg import Image, JointState
 from std_srvs.srv import SetBool
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
+from cliport_ros.execution.arms import arm_profile
 from cliport_ros.nodes.conversions import rgb_from_image
 from cliport_ros.nodes.sim_node import SimNode
 from cliport_ros.srv import ResetTask, TaskStatus
@@ -45,7 +46,7 @@ def test_joint_states_follow_a_trajectory(rig):
     _, peer, executor = rig
     states: list[JointState] = []
     peer.create_subscription(JointState, "joint_states", states.append, 10)
-    pub = peer.create_publisher(JointTrajectory, "scaled_joint_trajectory_controller/joint_trajectory", 10)
+    pub = peer.create_publisher(JointTrajectory, f"{arm_profile('ur5').controller}/joint_trajectory", 10)
     assert spin_until(executor, lambda: states and pub.get_subscription_count() > 0)
     names = list(states[-1].name)
     start = np.array(states[-1].position)

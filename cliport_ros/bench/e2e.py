@@ -15,9 +15,9 @@ import numpy as np
 import rclpy
 from trajectory_msgs.msg import JointTrajectory
 
+from cliport_ros.execution.arms import arm_profile
 from cliport_ros.nodes.client import StackClient, code_name
 from cliport_ros.nodes.ros_env import isolate_dds
-from cliport_ros.nodes.sim_node import DEFAULT_CONTROLLERS
 from cliport_ros.nodes.stack import Stack, StackConfig
 from cliport_ros.sim.tasks.base import seeds_for
 
@@ -43,7 +43,7 @@ def run(cfg: E2EBenchConfig) -> list[dict]:
     with Stack(StackConfig(log_dir=cfg.log_dir, overrides=overrides)) as stack, rclpy.init(domain_id=domain):
         client = StackClient(name="bench_e2e")
         first: list[float] = []
-        client.node.create_subscription(JointTrajectory, f"{DEFAULT_CONTROLLERS[cfg.arm]}/joint_trajectory",
+        client.node.create_subscription(JointTrajectory, f"{arm_profile(cfg.arm).controller}/joint_trajectory",
                                         lambda _: first.append(time.monotonic()), 10)
         try:
             missing = client.wait_for_services(timeout=90)

@@ -41,6 +41,7 @@ class ArmProfile:
     reach: float = 1.0  # largest horizontal distance from the base at which it can pick, metres
     min_reach: float = 0.0  # smallest such distance (top-down grasps right next to the base fail)
     max_joint_speed: float = 2.4  # rad/s while moving between waypoints
+    controller: str = "joint_trajectory_controller"  # the ros2_control controller its driver runs
     ik_lower: tuple[float, ...] | None = None  # null-space limits; default: the URDF's
     ik_upper: tuple[float, ...] | None = None
 
@@ -52,6 +53,7 @@ UR5_SUCTION = ArmProfile(
     home=tuple(np.array([-1, -0.5, 0.5, -0.5, -0.5, 0]) * math.pi),
     gripper="suction",
     contact_links=("suction_link",),
+    controller="scaled_joint_trajectory_controller",  # ur_robot_driver's
     # Keep IK in the elbow-up, wrist-down family the home pose belongs to.
     ik_lower=(-1.5 * math.pi, -2.3562, -17, -17, -17, -17),
     ik_upper=(-0.5 * math.pi, 0.0, 17, 17, 17, 17),
@@ -69,6 +71,7 @@ FRANKA_GRIPPER = ArmProfile(
     reach=0.75,
     min_reach=0.38,
     max_joint_speed=2.0,
+    controller="fr3_arm_controller",  # franka_ros2's
 )
 
 # The Ravens spatula in place of the suction cup, for the push tasks; same tool length, same IK family.
@@ -79,6 +82,7 @@ UR5_SPATULA = ArmProfile(
     home=UR5_SUCTION.home,
     gripper="spatula",
     contact_links=("spatula_link",),
+    controller=UR5_SUCTION.controller,
     ik_lower=UR5_SUCTION.ik_lower,
     ik_upper=UR5_SUCTION.ik_upper,
 )

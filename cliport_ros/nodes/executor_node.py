@@ -30,50 +30,36 @@ from std_srvs.srv import SetBool
 from trajectory_msgs.msg import JointTrajectory as JointTrajectoryMsg
 
 from cliport_ros.execution.arms import arm_profile
+from cliport_ros.execution.config import ExecutorNodeConfig
 from cliport_ros.execution.kinematics import ArmKinematics
 from cliport_ros.execution.planner import PlanError, PlannerConfig, Segment, joint_move, plan_pick_place, plan_push
+from cliport_ros.execution.supervisor import MotionError, SegmentSupervisor
+from cliport_ros.execution.trajectory import JointTrajectory
 from cliport_ros.nodes.conversions import pick_place_from_msg, trajectory_to_msg
-from cliport_ros.nodes.params import declare_dataclass
+from cliport_ros.nodes.params import read_config
 from cliport_ros.perception.workspace import Workspace
 from cliport_ros.srv import ExecutePickPlace
 
-DEFAULT_CONTROLLERS = {"ur5": "scaled_joint_trajectory_controller", "franka": "fr3_arm_controller"}
 Response = ExecutePickPlace.Response
-
-
-class MotionError(RuntimeError):
-    """The arm did not finish a segment, or the gripper failed; the message says which."""
 
 
 class ExecutorNode(Node):
     def __init__(self, **kwargs) -> None:
         super().__init__("executor_node", **kwargs)
-        arm = self.declare_parameter("arm", "ur5").value
-        # "" = the arm's own end effector; "spatula" (UR5) turns every request into a push.
-        self.profile = arm_profile(arm, self.declare_parameter("tool", "").value or None)
-        urdf = self.declare_parameter("urdf", "").value or self.profile.urdf
-        tool = self.declare_parameter("tool_frame", "").value or self.profile.tool_link
+        cfg = self.cfg = read_config(self, ExecutorNodeConfig)
+        self.profile = arm_profile(cfg.arm, cfg.tool or None)
+        urdf, tool = cfg.urdf or self.profile.urdf, cfg.tool_frame or self.profile.tool_link
         custom = (urdf, tool) != (self.profile.urdf, self.profile.tool_link)
         self.kinematics = ArmKinematics(urdf, tool) if custom else ArmKinematics.from_profile(self.profile)
-        # Names the controller and /joint_states use, in the URDF's joint order (default: the URDF's own).
-        names = self.declare_parameter("joint_names", [""]).value
-        self.joint_names = [n for n in names if n] or list(self.kinematics.joint_names)
+        self.joint_names = [n for n in cfg.joint_names if n] or list(self.kinematics.joint_names)
         if len(self.joint_names) != len(self.kinematics.joint_names):
             raise ValueError(f"joint_names has {len(self.joint_names)} names; the arm has "
                              f"{len(self.kinematics.joint_names)} joints {list(self.kinematics.joint_names)}")
-        home = self.declare_parameter("home", [0.0]).value
-        self.home = np.array(home if len(home) == len(self.joint_names) else self.profile.home, dtype=float)
-        controller = self.declare_parameter("controller", DEFAULT_CONTROLLERS.get(arm, "joint_trajectory_controller"))
-        self.frame_id = self.declare_parameter("base_frame", "base_link").value
-        self.workspace = Workspace(**declare_dataclass(self, Workspace, "workspace."))
-        self.planner = PlannerConfig(**declare_dataclass(self, PlannerConfig, "planner."))
-        self.goal_tolerance = self.declare_parameter("goal_tolerance", 0.02).value  # rad, every joint
-        # A segment may take this many times its planned duration, plus the margin, before it counts as failed.
-        self.timeout_factor = self.declare_parameter("timeout_factor", 3.0).value
-        self.timeout_margin = self.declare_parameter("timeout_margin", 5.0).value
-        self.gripper_timeout = self.declare_parameter("gripper_timeout", 5.0).value
-        # Joint states older than this mean the arm's driver is gone: nothing moves on them.
-        self.joint_state_timeout = self.declare_parameter("joint_state_timeout", 2.0).value
+        home = cfg.home if len(cfg.home) == len(self.joint_names) else self.profile.home
+        self.home = np.array(home, dtype=float)
+        controller = cfg.controller or self.profile.controller
+        self.workspace = read_config(self, Workspace, "workspace.")
+        self.planner = read_config(self, PlannerConfig, "planner.")
 
         self._busy = threading.Lock()
         self._state_lock = threading.Lock()
@@ -81,12 +67,11 @@ class ExecutorNode(Node):
         service_group = ReentrantCallbackGroup()  # so a second request runs, and is refused, at once
         self.create_subscription(JointState, "joint_states", self._on_joint_state, 10,
                                  callback_group=MutuallyExclusiveCallbackGroup())
-        self.gripper = self.create_client(SetBool, self.declare_parameter("gripper_service", "gripper/set").value,
-                                          callback_group=MutuallyExclusiveCallbackGroup())
-        self.trajectory_pub = self.create_publisher(JointTrajectoryMsg, f"{controller.value}/joint_trajectory", 10)
+        self.gripper = self.create_client(SetBool, cfg.gripper_service, callback_group=MutuallyExclusiveCallbackGroup())
+        self.trajectory_pub = self.create_publisher(JointTrajectoryMsg, f"{controller}/joint_trajectory", 10)
         self.create_service(ExecutePickPlace, "executor/execute", self._on_execute, callback_group=service_group)
-        self.get_logger().info(f"executing for a {arm} ({self.profile.gripper}) on "
-                               f"{controller.value}/joint_trajectory, gripper {self.gripper.srv_name}")
+        self.get_logger().info(f"executing for a {cfg.arm} ({self.profile.gripper}) on "
+                               f"{controller}/joint_trajectory, gripper {self.gripper.srv_name}")
 
     @property
     def pushes(self) -> bool:
@@ -106,15 +91,15 @@ class ExecutorNode(Node):
 
     def joint_state(self) -> tuple[np.ndarray, np.ndarray | None]:
         """Latest joint positions (and velocities); waits up to ``joint_state_timeout`` for a fresh message."""
-        deadline = time.monotonic() + self.joint_state_timeout
+        deadline = time.monotonic() + self.cfg.joint_state_timeout
         while True:
             with self._state_lock:
                 state = self._state
-            if state is not None and time.monotonic() - state[0] <= self.joint_state_timeout:
+            if state is not None and time.monotonic() - state[0] <= self.cfg.joint_state_timeout:
                 return state[1], state[2]
             if time.monotonic() > deadline:
                 raise MotionError(f"no /joint_states for {', '.join(self.joint_names[:2])}... in the last "
-                                  f"{self.joint_state_timeout:g} s")
+                                  f"{self.cfg.joint_state_timeout:g} s")
             time.sleep(0.01)
 
     # -- the service ----------------------------------------------------------------------------------
@@ -156,18 +141,16 @@ class ExecutorNode(Node):
             response.message = f"feasible: {len(plan)} segments, {duration:.1f} s of motion"
             return response
         response.executed = True
+        supervisor = SegmentSupervisor(self, self.cfg, self._home_from)
         try:
-            for segment in plan:
-                self._run_segment(segment)
-                if not response.first_trajectory_seconds:
-                    response.first_trajectory_seconds = self._first_published - start_time
-                if segment.gripper is not None and not self._command_gripper(segment.gripper == "grip"):
-                    self._recover(plan)
-                    raise MotionError(f"nothing held after gripping at {segment.name}")
+            supervisor.run(plan)
         except MotionError as err:
             response.code, response.message = Response.EXECUTION_FAILED, str(err)
             response.execute_seconds = time.monotonic() - start_time
             return response
+        finally:
+            if supervisor.first_sent is not None:
+                response.first_trajectory_seconds = supervisor.first_sent - start_time
         response.success, response.code = True, Response.OK
         response.execute_seconds = time.monotonic() - start_time
         if self.pushes:
@@ -176,45 +159,27 @@ class ExecutorNode(Node):
             response.message = f"picked at {_fmt(action.pick_xyz)} and placed at {_fmt(action.place_xyz)}"
         return response
 
-    def _run_segment(self, segment: Segment) -> None:
-        """Publish one segment and wait until /joint_states show its last point reached and at rest."""
-        trajectory = segment.trajectory
-        msg = trajectory_to_msg(trajectory, Header(frame_id=self.frame_id))
+    # -- ArmIO: how the supervisor reaches the arm ----------------------------------------------------------
+    def send(self, trajectory: JointTrajectory) -> None:
+        msg = trajectory_to_msg(trajectory, Header(frame_id=self.cfg.base_frame))
         msg.joint_names = list(self.joint_names)
         self.trajectory_pub.publish(msg)
-        self._first_published = time.monotonic()
-        goal = np.asarray(trajectory.positions)[-1]
-        deadline = time.monotonic() + trajectory.duration * self.timeout_factor + self.timeout_margin
-        while time.monotonic() < deadline:
-            q, dq = self.joint_state()
-            at_rest = dq is None or np.abs(dq).max() < 0.05
-            if np.abs(q - goal).max() < self.goal_tolerance and at_rest:
-                return
-            time.sleep(0.01)
-        q, _ = self.joint_state()
-        raise MotionError(f"the arm did not finish '{segment.name}' within {deadline - self._first_published:.0f} s "
-                          f"(largest joint error {np.abs(q - goal).max():.3f} rad)")
 
-    def _command_gripper(self, close: bool) -> bool:
+    def state(self) -> tuple[np.ndarray, np.ndarray | None]:
+        return self.joint_state()
+
+    def grip(self, close: bool) -> bool:
         """Grip (True: something is held) or release; MotionError when the gripper does not answer."""
-        if not self.gripper.wait_for_service(timeout_sec=self.gripper_timeout):
+        timeout = self.cfg.gripper_timeout
+        if not self.gripper.wait_for_service(timeout_sec=timeout):
             raise MotionError(f"gripper service {self.gripper.srv_name} is not available")
         done = threading.Event()
         future = self.gripper.call_async(SetBool.Request(data=close))
-        future.add_done_callback(lambda _: done.set())
-        if not done.wait(self.gripper_timeout):
+        future.add_done_callback(lambda _: done.set())  # delivered on the gripper's own callback group
+        if not done.wait(timeout):
             self.gripper.remove_pending_request(future)
-            raise MotionError(f"gripper service {self.gripper.srv_name} did not answer in {self.gripper_timeout} s")
-        result = future.result()
-        return bool(result.success) if close else True
-
-    def _recover(self, plan: list[Segment]) -> None:
-        """After a failed grip: release, go back up the way the tool came down, then home."""
-        self._command_gripper(False)
-        by_name = {s.name: s for s in plan}
-        self._run_segment(by_name["lift"])
-        q, _ = self.joint_state()
-        self._run_segment(self._home_from(q))
+            raise MotionError(f"gripper service {self.gripper.srv_name} did not answer in {timeout:g} s")
+        return bool(future.result().success) if close else True
 
     def _home_from(self, q: np.ndarray) -> Segment:
         return Segment("home", joint_move(self.kinematics, q, self.home, self.planner), None)

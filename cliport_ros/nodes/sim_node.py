@@ -34,6 +34,7 @@ from std_msgs.msg import Header
 from std_srvs.srv import SetBool
 from trajectory_msgs.msg import JointTrajectory as JointTrajectoryMsg
 
+from cliport_ros.execution.arms import arm_profile
 from cliport_ros.execution.trajectory import JointTrajectory
 from cliport_ros.instruction import same_instruction
 from cliport_ros.nodes.camera_publisher import CameraPublisher
@@ -43,16 +44,13 @@ from cliport_ros.sim.tasks import make_task
 from cliport_ros.sim.tasks.base import TaskError
 from cliport_ros.srv import OracleAction, ResetTask, TaskStatus
 
-DEFAULT_CONTROLLERS = {"ur5": "scaled_joint_trajectory_controller", "franka": "fr3_arm_controller"}
-
 
 class SimNode(Node):
     def __init__(self, **kwargs) -> None:
         super().__init__("sim_node", **kwargs)
         arm = self.declare_parameter("arm", "ur5").value
         cameras = self.declare_parameter("camera_config", "cameras_ravens.yaml").value
-        default_controller = DEFAULT_CONTROLLERS.get(arm, "joint_trajectory_controller")
-        controller = self.declare_parameter("controller", default_controller).value
+        controller = self.declare_parameter("controller", "").value or arm_profile(arm).controller
         self.camera_period = 1.0 / self.declare_parameter("camera_rate", 1.0).value
         self.real_time_factor = self.declare_parameter("real_time_factor", 1.0).value
         joint_state_rate = self.declare_parameter("joint_state_rate", 50.0).value
