@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -56,16 +55,6 @@ def ravens() -> PerceptionConfig:
 @pytest.fixture
 def two_box_scene() -> Scene:
     return Scene(boxes=(BLOCK, TALL_BOX))
-
-
-def spin_until(executor, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    """Spin ``executor`` until ``predicate()`` holds or ``timeout`` seconds pass; return whether it held."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        executor.spin_once(timeout_sec=0.05)
-    return True
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cliport_ros.learn.dataset import list_episodes, load_episode
+from cliport_ros.demonstrations import list_episodes, load_episode
 from cliport_ros.sim.collect import CollectConfig, collect
 
 TASK = "put-block-in-bowl-seen-colors"

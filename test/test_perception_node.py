@@ -19,11 +19,12 @@ from rclpy.node import Node
 
 from cliport_ros.msg import Heightmap as HeightmapMsg
 from cliport_ros.nodes.camera_publisher import CameraPublisher
+from cliport_ros.nodes.client import spin_until
 from cliport_ros.nodes.conversions import array_to_image, heightmap_from_msg
 from cliport_ros.nodes.perception_node import LATCHED, PerceptionNode, parameter_overrides
 from cliport_ros.perception.synthetic import render
 
-from conftest import BLOCK, TALL_BOX, spin_until
+from conftest import BLOCK, TALL_BOX
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -14,11 +14,10 @@ from std_srvs.srv import SetBool
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
 from cliport_ros.execution.arms import arm_profile
+from cliport_ros.nodes.client import spin_until
 from cliport_ros.nodes.conversions import rgb_from_image
 from cliport_ros.nodes.sim_node import SimNode
 from cliport_ros.srv import ResetTask, TaskStatus
-
-from conftest import spin_until
 
 
 @pytest.fixture

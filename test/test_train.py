@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
+from cliport_ros.demonstrations import Episode
 from cliport_ros.learn.augment import perturb
 from cliport_ros.learn.data import rotation_bin
-from cliport_ros.learn.dataset import Episode
 
 from conftest import SMALL_WS, TINY_TRANSPORTER
 

@@ -17,8 +17,8 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from cliport_ros.bench.model import matmul_gflops
+from cliport_ros.demonstrations import Episode
 from cliport_ros.learn.data import DemoSampler, to_device
-from cliport_ros.learn.dataset import Episode
 from cliport_ros.learn.train import make_optimiser, prepare_layout, train_step
 from cliport_ros.model.config import preset
 from cliport_ros.model.policy import CLIPortPolicy, count_parameters

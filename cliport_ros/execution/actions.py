@@ -8,10 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def wrap_angle(angle: float) -> float:
-    """Angle in radians wrapped to (-pi, pi]."""
-    wrapped = math.remainder(angle, 2 * math.pi)
-    return math.pi if wrapped == -math.pi else wrapped
+def wrap_angle(angle: float, period: float = 2 * math.pi) -> float:
+    """``angle`` (radians) wrapped to (-period/2, period/2]: the smallest turn equivalent to it when turns of
+    ``period`` look alike (2 pi for any object, pi for a two-finger grasp, 2 pi / n for an n-fold symmetry)."""
+    wrapped = math.remainder(float(angle), period)
+    return period / 2 if wrapped == -period / 2 else wrapped
 
 
 @dataclass(frozen=True)

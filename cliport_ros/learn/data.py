@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from cliport_ros.demonstrations import Episode, list_episodes, load_episode
 from cliport_ros.learn.augment import perturb
-from cliport_ros.learn.dataset import Episode, list_episodes, load_episode
 
 
 def rotation_bin(rotation: float, n_rotations: int) -> int:

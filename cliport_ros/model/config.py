@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 
+from cliport_ros.perception.workspace import Workspace
+
 STREAMS = ("two_stream", "transporter_only", "clip_only")
 TEXT_ENCODERS = ("clip", "minilm")
 # How the place net's query sees the R rotations: the reference runs the query network on R rotated
@@ -31,7 +33,7 @@ class ModelConfig:
     n_rotations: int = 36
     crop_size: int = 64
     kernel_dim: int = 3  # channels of the transport key/query features
-    in_shape: tuple[int, int] = (320, 160)  # heightmap rows, cols
+    in_shape: tuple[int, int] = Workspace().shape  # heightmap rows, cols
     # The networks run on the heightmap pooled by this factor (colour averaged, height the maximum) and
     # their logits are upsampled back to heightmap pixels, so labels and decisions keep full resolution.
     downsample: int = 1

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cliport_ros.execution.actions import wrap_angle
 from cliport_ros.model.attention import PickNet
 from cliport_ros.model.clip_backbone import FrozenCLIP
 from cliport_ros.model.config import ModelConfig
@@ -172,7 +173,7 @@ class CLIPortPolicy(nn.Module):
         angle = float(rotation_angles(self.cfg.n_rotations)[r])
         return Decision(
             pick_pixel=pick_pixel, place_pixel=place_pixel, rotation_bin=r,
-            rotation=float(np.remainder(angle + np.pi, 2 * np.pi) - np.pi),
+            rotation=wrap_angle(angle),
             pick_confidence=float(pick_prob.max()), place_confidence=float(place_prob.max()),
             pick_logits=pick_logits.reshape(h, w).cpu().numpy(), place_logits=place_logits.cpu().numpy(),
             seconds=times,

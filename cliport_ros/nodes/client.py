@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import rclpy
 from rclpy.context import Context
-from rclpy.executors import SingleThreadedExecutor
+from rclpy.executors import Executor, SingleThreadedExecutor
 from sensor_msgs.msg import Image
 
 from cliport_ros.msg import Heightmap as HeightmapMsg
@@ -26,6 +26,16 @@ CODE_NAMES = {getattr(Instruct.Response, n): n for n in dir(Instruct.Response)
 
 def code_name(code: int) -> str:
     return CODE_NAMES.get(code, f"code {code}")
+
+
+def spin_until(executor: Executor, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Spin ``executor`` until ``predicate()`` holds or ``timeout`` seconds pass; return whether it held."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        executor.spin_once(timeout_sec=0.05)
+    return True
 
 
 class StackClient:
@@ -48,12 +58,7 @@ class StackClient:
         self.node.destroy_node()
 
     def spin_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                return False
-            self.executor.spin_once(timeout_sec=0.05)
-        return True
+        return spin_until(self.executor, predicate, timeout)
 
     def wait_for_services(self, names: tuple[str, ...] = ("instruct", "reset", "status"), timeout: float = 60.0
                           ) -> list[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from cliport_ros.learn.dataset import Episode, episode_path, list_episodes, save_episode
+from cliport_ros.demonstrations import Episode, episode_path, list_episodes, save_episode
 from cliport_ros.sim.env import Environment
 from cliport_ros.sim.scene import SimConfig
 from cliport_ros.sim.tasks.base import TaskError, make_task, seeds_for

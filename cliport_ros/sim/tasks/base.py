@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cliport_ros.execution.actions import PickPlace
+from cliport_ros.execution.actions import PickPlace, wrap_angle
 from cliport_ros.sim.colors import SPLITS, colors_for
 from cliport_ros.sim.scene import TabletopSim
 
@@ -88,7 +88,7 @@ class Goal:
                 if k in used or np.linalg.norm(pos[:axes] - np.asarray(target_xyz)[:axes]) > self.tolerance:
                     continue
                 if self.yaw_tolerance is not None:
-                    diff = abs(math.remainder(yaw - target_yaw, self.yaw_symmetry))
+                    diff = abs(wrap_angle(yaw - target_yaw, self.yaw_symmetry))
                     if diff > self.yaw_tolerance:
                         continue
                 used.add(k)
@@ -206,7 +206,7 @@ class Task(ABC):
     @staticmethod
     def turn(yaw: float, target_yaw: float, symmetry: float) -> float:
         """Smallest rotation taking ``yaw`` to ``target_yaw`` modulo ``symmetry``."""
-        return math.remainder(target_yaw - yaw, symmetry)
+        return wrap_angle(target_yaw - yaw, symmetry)
 
     @staticmethod
     def pick_height(sim: TabletopSim, body: int) -> float:

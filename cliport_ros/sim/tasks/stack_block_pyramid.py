@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from cliport_ros.execution.actions import PickPlace
+from cliport_ros.execution.actions import PickPlace, wrap_angle
 from cliport_ros.sim.colors import COLORS, STAND_BROWNS
 from cliport_ros.sim.scene import TabletopSim
 from cliport_ros.sim.tasks.base import Goal, Task, register_task, sample_colors, sample_fixture, sample_free_xy
@@ -102,7 +102,7 @@ def wrist_yaw(yaw: float, xyz) -> float:
     """``yaw`` turned by half turns (the two fingers look alike) to within a quarter turn of the
     wrist's middle at ``xyz``, the half circle the wrist reaches."""
     middle = wrist_middle(xyz)
-    return middle + math.remainder(yaw - middle, math.pi)
+    return middle + wrap_angle(yaw - middle, math.pi)
 
 
 def finger_clearance(sim: TabletopSim, body: int, xyz, yaw: float) -> float:
