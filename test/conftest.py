@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -69,3 +69,39 @@ def ros_context() -> Iterator[object]:
         yield context
     finally:
         context.try_shutdown()
+
+
+class Spinning:
+    """Nodes spun on a MultiThreadedExecutor thread of their own, as their main() spins them; ``close`` stops
+    the executor and destroys the nodes."""
+
+    def __init__(self, context, *nodes, threads: int = 3) -> None:
+        import threading
+
+        from rclpy.executors import MultiThreadedExecutor
+
+        self.nodes = list(nodes)
+        self.executor = MultiThreadedExecutor(num_threads=threads, context=context)
+        for node in self.nodes:
+            self.executor.add_node(node)
+        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        for node in self.nodes:
+            node.destroy_node()
+
+
+@pytest.fixture
+def closing() -> Iterator[Callable]:
+    """``closing(thing)`` returns ``thing`` and closes it (``thing.close()``) when the test ends, last first."""
+    things: list = []
+
+    def register(thing):
+        things.append(thing)
+        return thing
+
+    yield register
+    for thing in reversed(things):
+        thing.close()

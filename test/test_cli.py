@@ -22,11 +22,33 @@ def cliport(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     )
 
 
-def test_help_describes_every_subcommand():
+def subcommands(parser) -> dict[str, object]:
+    """Every (nested) subcommand's parser, by its full command line: "demo", "bench model", ..."""
+    import argparse
+
+    found = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found[name] = sub
+                found.update({f"{name} {k}": v for k, v in subcommands(sub).items()})
+    return found
+
+
+def test_help_lists_every_subcommand_and_each_has_its_own_help(capsys):
+    from cliport_ros.cli import build_parser
+
     result = cliport("--help")
     assert result.returncode == 0
-    for sub in ("demo", "bench"):
-        assert sub in result.stdout
+    commands = subcommands(build_parser())
+    assert {"demo", "train", "eval", "collect", "bench", "bench train"} <= set(commands)
+    for command in commands:
+        if " " not in command:
+            assert re.search(rf"^\s+{re.escape(command)}\s", result.stdout, re.M), f"--help omits {command}"
+        with pytest.raises(SystemExit) as exit_info:
+            build_parser().parse_args([*command.split(), "--help"])
+        assert exit_info.value.code == 0
+        assert f"usage: cliport {command}" in capsys.readouterr().out
 
 
 def test_demo_prints_measured_heights_and_saves_the_picture(tmp_path):

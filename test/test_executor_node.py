@@ -14,7 +14,6 @@ import time
 import numpy as np
 import pytest
 import rclpy
-from rclpy.executors import MultiThreadedExecutor
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Header
@@ -26,6 +25,8 @@ from cliport_ros.nodes.conversions import pick_place_to_msg
 from cliport_ros.nodes.executor_node import ExecutorNode
 from cliport_ros.srv import ExecutePickPlace
 
+from conftest import Spinning
+
 Code = ExecutePickPlace.Response
 
 
@@ -33,10 +34,7 @@ class Rig:
     def __init__(self, context, arm: str = "ur5", publish_states: bool = True, **params) -> None:
         overrides = [Parameter("arm", value=arm)] + [Parameter(k, value=v) for k, v in params.items()]
         self.node = ExecutorNode(context=context, parameter_overrides=overrides)
-        self.executor = MultiThreadedExecutor(num_threads=3, context=context)
-        self.executor.add_node(self.node)
         self.peer = rclpy.create_node("executor_test_peer", context=context)
-        self.executor.add_node(self.peer)
         self.trajectories: list[JointTrajectory] = []
         self.peer.create_subscription(JointTrajectory, f"{arm_profile(arm).controller}/joint_trajectory",
                                       self.trajectories.append, 10)
@@ -47,8 +45,12 @@ class Rig:
         states = self.peer.create_publisher(JointState, "joint_states", 10)
         if publish_states:
             self.peer.create_timer(0.02, lambda: states.publish(self.state))
-        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
-        self.thread.start()
+        self.spinning = Spinning(context, self.node, self.peer)
+        if publish_states:  # wait until the node has heard the arm, so a test starts from a known state
+            deadline = time.monotonic() + 10.0
+            while self.node._state is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert self.node._state is not None, "executor_node never received /joint_states"
 
     def execute(self, action: PickPlace, check_only: bool = False, timeout: float = 30.0) -> Code:
         assert self.client.wait_for_service(timeout_sec=10)
@@ -62,23 +64,12 @@ class Rig:
         return future.result()
 
     def close(self) -> None:
-        self.executor.shutdown()
-        self.peer.destroy_node()
-        self.node.destroy_node()
+        self.spinning.close()
 
 
 @pytest.fixture
-def rig_factory(ros_context):
-    rigs: list[Rig] = []
-
-    def make(**kwargs) -> Rig:
-        rigs.append(Rig(ros_context, **kwargs))
-        time.sleep(0.3)  # a few joint states in
-        return rigs[-1]
-
-    yield make
-    for rig in rigs:
-        rig.close()
+def rig_factory(ros_context, closing):
+    return lambda **kwargs: closing(Rig(ros_context, **kwargs))
 
 
 REACHABLE = PickPlace((0.5, 0.1, 0.04), (0.55, -0.2, 0.045))

@@ -6,12 +6,10 @@ its main()); the test talks to it through a client node over DDS.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from rclpy.executors import MultiThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.time import Time
 from std_msgs.msg import Header
@@ -26,7 +24,7 @@ from cliport_ros.nodes.policy_node import PolicyNode
 from cliport_ros.perception.workspace import Workspace
 from cliport_ros.srv import Instruct
 
-from conftest import random_heightmap, tiny_transporter
+from conftest import Spinning, random_heightmap, tiny_transporter
 
 Code = Instruct.Response
 
@@ -40,10 +38,7 @@ class Rig:
     def __init__(self, context, **params) -> None:
         overrides = [Parameter(k, value=v) for k, v in {"heightmap_wait": 0.3, **params}.items()]
         self.node = PolicyNode(context=context, parameter_overrides=overrides)
-        self.executor = MultiThreadedExecutor(num_threads=3, context=context)
-        self.executor.add_node(self.node)
-        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
-        self.thread.start()
+        self.spinning = Spinning(context, self.node)
         self.client = StackClient(context=context, name="policy_test_client")
         self.publisher = self.client.node.create_publisher(HeightmapMsg, "heightmap", LATCHED)
         self.decisions: list[PickPlaceMsg] = []
@@ -58,21 +53,12 @@ class Rig:
 
     def close(self) -> None:
         self.client.close()
-        self.executor.shutdown()
-        self.node.destroy_node()
+        self.spinning.close()
 
 
 @pytest.fixture
-def rig_factory(ros_context) -> Iterator:
-    rigs: list[Rig] = []
-
-    def make(**params) -> Rig:
-        rigs.append(Rig(ros_context, **params))
-        return rigs[-1]
-
-    yield make
-    for rig in rigs:
-        rig.close()
+def rig_factory(ros_context, closing) -> Callable[..., Rig]:
+    return lambda **params: closing(Rig(ros_context, **params))
 
 
 def test_no_heightmap_yet_is_refused(rig_factory):
