@@ -17,10 +17,10 @@ def _bench_perception(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     if args.perception_only:
-        from cliport_ros.nodes import perception_demo
+        from cliport_ros.app import perception_demo
 
         return perception_demo.run(perception_demo.DemoConfig(out=args.out or "out/demo_heightmap.png"))
-    from cliport_ros.nodes.demo import DemoConfig, run
+    from cliport_ros.app.demo import DemoConfig, run
 
     return run(DemoConfig(task=args.task, seed=args.seed, policy=args.policy, arm=args.arm,
                           real_time_factor=args.real_time_factor, out=args.out or "out/demo.png"))
@@ -31,8 +31,8 @@ def _up(args: argparse.Namespace) -> int:
     import signal
     import time
 
-    from cliport_ros.nodes.ros_env import loopback_dds
-    from cliport_ros.nodes.stack import Stack, StackConfig
+    from cliport_ros.app.stack import Stack, StackConfig
+    from cliport_ros.ros.ros_env import loopback_dds
 
     def interrupt(*_: object) -> None:
         raise KeyboardInterrupt
@@ -60,8 +60,8 @@ def _up(args: argparse.Namespace) -> int:
 def _reset(args: argparse.Namespace) -> int:
     import rclpy
 
-    from cliport_ros.nodes.client import StackClient
-    from cliport_ros.nodes.ros_env import loopback_dds
+    from cliport_ros.app.client import StackClient
+    from cliport_ros.ros.ros_env import loopback_dds
 
     loopback_dds()
     with rclpy.init():
@@ -80,8 +80,8 @@ def _reset(args: argparse.Namespace) -> int:
 def _instruct(args: argparse.Namespace) -> int:
     import rclpy
 
-    from cliport_ros.nodes.client import StackClient, code_name
-    from cliport_ros.nodes.ros_env import loopback_dds
+    from cliport_ros.app.client import StackClient, code_name
+    from cliport_ros.ros.ros_env import loopback_dds
 
     loopback_dds()
     with rclpy.init():

@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from cliport_ros.nodes.ros_env import isolate_dds
 from cliport_ros.perception.config import PerceptionConfig, load_perception_config
 from cliport_ros.perception.synthetic import Box, Scene
 from cliport_ros.perception.workspace import Workspace
+from cliport_ros.ros.ros_env import isolate_dds
 
 # Before any rclpy.init: DDS stays on loopback, on a domain of this run's own.
 DOMAIN_ID = isolate_dds()

@@ -176,9 +176,9 @@ def test_bench_model_prints_latency_and_refuses_bf16_where_it_would_crawl():
 
 
 def test_demo_runs_the_shipped_checkpoint_on_its_tasks_and_says_so_elsewhere(capsys, tmp_path):
+    from cliport_ros.app.demo import choose_policy
     from cliport_ros.decision.policy import ORACLE
     from cliport_ros.model.checkpoint import SHIPPED, read_checkpoint, trained_tasks
-    from cliport_ros.nodes.demo import choose_policy
 
     tasks = trained_tasks(read_checkpoint(SHIPPED))
     assert "put-block-in-bowl-seen-colors" in tasks

@@ -5,8 +5,11 @@ import pytest
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
-from cliport_ros.nodes.camera_publisher import encode_depth
-from cliport_ros.nodes.conversions import (
+from cliport_ros.perception.camera import Intrinsics, PerceptionError
+from cliport_ros.perception.heightmap import Heightmap
+from cliport_ros.perception.workspace import Workspace
+from cliport_ros.ros.camera_publisher import encode_depth
+from cliport_ros.ros.conversions import (
     array_to_image,
     camera_info_from_intrinsics,
     depth_from_image,
@@ -16,9 +19,6 @@ from cliport_ros.nodes.conversions import (
     intrinsics_from_camera_info,
     rgb_from_image,
 )
-from cliport_ros.perception.camera import Intrinsics, PerceptionError
-from cliport_ros.perception.heightmap import Heightmap
-from cliport_ros.perception.workspace import Workspace
 
 
 def test_rgb8_round_trip():

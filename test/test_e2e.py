@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 from sensor_msgs.msg import JointState
 
-from cliport_ros.nodes.client import StackClient
-from cliport_ros.nodes.stack import Stack, StackConfig
+from cliport_ros.app.client import StackClient
+from cliport_ros.app.stack import Stack, StackConfig
 from cliport_ros.srv import Instruct
 
 from conftest import DOMAIN_ID
@@ -228,7 +228,7 @@ def test_shipped_checkpoint_decides_in_policy_node_and_the_arm_carries_it_out(st
     perception published exactly as the checkpoint decides on that map in this process, and the executor
     carries the decision out. (How often a decision succeeds is `cliport eval`'s measure, not one scene's.)"""
     from cliport_ros.model.checkpoint import SHIPPED, load_checkpoint
-    from cliport_ros.nodes.conversions import heightmap_from_msg
+    from cliport_ros.ros.conversions import heightmap_from_msg
 
     overrides = {"sim_node": {"real_time_factor": 3.0, "camera_rate": 2.0}, "policy_node": {"policy": "shipped"}}
     with another_stack(stack, tmp_path, overrides, "e2e_learned") as user:

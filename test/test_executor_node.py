@@ -21,8 +21,8 @@ from trajectory_msgs.msg import JointTrajectory
 
 from cliport_ros.execution.actions import PickPlace
 from cliport_ros.execution.arms import arm_profile
-from cliport_ros.nodes.conversions import pick_place_to_msg
 from cliport_ros.nodes.executor_node import ExecutorNode
+from cliport_ros.ros.conversions import pick_place_to_msg
 from cliport_ros.srv import ExecutePickPlace
 
 from conftest import Spinning

@@ -13,10 +13,10 @@ from sensor_msgs.msg import Image, JointState
 from std_srvs.srv import SetBool
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
+from cliport_ros.app.client import spin_until
 from cliport_ros.execution.arms import arm_profile
-from cliport_ros.nodes.client import spin_until
-from cliport_ros.nodes.conversions import rgb_from_image
 from cliport_ros.nodes.sim_node import SimNode
+from cliport_ros.ros.conversions import rgb_from_image
 from cliport_ros.srv import ResetTask, TaskStatus
 
 

@@ -15,10 +15,10 @@ import numpy as np
 import rclpy
 from trajectory_msgs.msg import JointTrajectory
 
+from cliport_ros.app.client import StackClient, code_name
+from cliport_ros.app.stack import Stack, StackConfig
 from cliport_ros.execution.arms import arm_profile
-from cliport_ros.nodes.client import StackClient, code_name
-from cliport_ros.nodes.ros_env import isolate_dds
-from cliport_ros.nodes.stack import Stack, StackConfig
+from cliport_ros.ros.ros_env import isolate_dds
 from cliport_ros.sim.tasks.base import seeds_for
 
 TASK = "put-block-in-bowl-seen-colors"

@@ -35,9 +35,9 @@ from cliport_ros.execution.kinematics import ArmKinematics
 from cliport_ros.execution.planner import PlanError, PlannerConfig, Segment, joint_move, plan_pick_place, plan_push
 from cliport_ros.execution.supervisor import MotionError, SegmentSupervisor
 from cliport_ros.execution.trajectory import JointTrajectory
-from cliport_ros.nodes.conversions import pick_place_from_msg, trajectory_to_msg
-from cliport_ros.nodes.params import read_config
 from cliport_ros.perception.workspace import Workspace
+from cliport_ros.ros.conversions import pick_place_from_msg, trajectory_to_msg
+from cliport_ros.ros.params import read_config
 from cliport_ros.srv import ExecutePickPlace
 
 Response = ExecutePickPlace.Response

@@ -21,19 +21,19 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
 from cliport_ros.msg import Heightmap as HeightmapMsg
-from cliport_ros.nodes.conversions import (
+from cliport_ros.perception.camera import PerceptionError, Pose
+from cliport_ros.perception.config import CameraConfig, PerceptionConfig
+from cliport_ros.perception.heightmap import RGBDView, fuse
+from cliport_ros.perception.sync import ApproximateSync
+from cliport_ros.perception.workspace import Workspace
+from cliport_ros.ros.conversions import (
     depth_from_image,
     heightmap_to_msg,
     intrinsics_from_camera_info,
     rgb_from_image,
     stamp_to_seconds,
 )
-from cliport_ros.nodes.params import declare_dataclass
-from cliport_ros.perception.camera import PerceptionError, Pose
-from cliport_ros.perception.config import CameraConfig, PerceptionConfig
-from cliport_ros.perception.heightmap import RGBDView, fuse
-from cliport_ros.perception.sync import ApproximateSync
-from cliport_ros.perception.workspace import Workspace
+from cliport_ros.ros.params import declare_dataclass
 
 LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL, reliability=ReliabilityPolicy.RELIABLE)
 

@@ -42,18 +42,18 @@ from cliport_ros.decision.policy import (
 from cliport_ros.instruction import InstructionError, check_instruction
 from cliport_ros.msg import Heightmap as HeightmapMsg
 from cliport_ros.msg import PickPlace as PickPlaceMsg
-from cliport_ros.nodes.conversions import (
+from cliport_ros.nodes.perception_node import LATCHED
+from cliport_ros.perception.camera import PerceptionError
+from cliport_ros.perception.heightmap import Heightmap
+from cliport_ros.perception.visualize import affordance_figure
+from cliport_ros.ros.conversions import (
     array_to_image,
     decision_from_msg,
     decision_to_msg,
     heightmap_from_msg,
     stamp_to_seconds,
 )
-from cliport_ros.nodes.params import read_config
-from cliport_ros.nodes.perception_node import LATCHED
-from cliport_ros.perception.camera import PerceptionError
-from cliport_ros.perception.heightmap import Heightmap
-from cliport_ros.perception.visualize import affordance_figure
+from cliport_ros.ros.params import read_config
 from cliport_ros.srv import ExecutePickPlace, Instruct, OracleAction
 
 Code = Instruct.Response

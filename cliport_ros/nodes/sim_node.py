@@ -37,8 +37,8 @@ from trajectory_msgs.msg import JointTrajectory as JointTrajectoryMsg
 from cliport_ros.execution.arms import arm_profile
 from cliport_ros.execution.trajectory import JointTrajectory
 from cliport_ros.instruction import same_instruction
-from cliport_ros.nodes.camera_publisher import CameraPublisher
-from cliport_ros.nodes.conversions import pick_place_to_msg, trajectory_from_msg
+from cliport_ros.ros.camera_publisher import CameraPublisher
+from cliport_ros.ros.conversions import pick_place_to_msg, trajectory_from_msg
 from cliport_ros.sim.scene import SimConfig, TabletopSim
 from cliport_ros.sim.tasks import make_task
 from cliport_ros.sim.tasks.base import TaskError

@@ -18,12 +18,12 @@ import cv2
 import numpy as np
 import rclpy
 
+from cliport_ros.app.client import StackClient, code_name
+from cliport_ros.app.stack import Stack, StackConfig
 from cliport_ros.decision.policy import ORACLE, ORACLE_LABEL
-from cliport_ros.nodes.client import StackClient, code_name
-from cliport_ros.nodes.conversions import heightmap_from_msg, rgb_from_image
-from cliport_ros.nodes.ros_env import isolate_dds
-from cliport_ros.nodes.stack import Stack, StackConfig
 from cliport_ros.perception.visualize import save_rgb
+from cliport_ros.ros.conversions import heightmap_from_msg, rgb_from_image
+from cliport_ros.ros.ros_env import isolate_dds
 from cliport_ros.sim.tasks import make_task
 
 

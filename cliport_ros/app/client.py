@@ -16,8 +16,8 @@ from rclpy.executors import Executor, SingleThreadedExecutor
 from sensor_msgs.msg import Image
 
 from cliport_ros.msg import Heightmap as HeightmapMsg
-from cliport_ros.nodes.conversions import stamp_to_seconds
 from cliport_ros.nodes.perception_node import LATCHED
+from cliport_ros.ros.conversions import stamp_to_seconds
 from cliport_ros.srv import Instruct, ResetTask, TaskStatus
 
 CODE_NAMES = {getattr(Instruct.Response, n): n for n in dir(Instruct.Response)

@@ -16,13 +16,13 @@ import rclpy
 from rclpy.executors import SingleThreadedExecutor
 
 from cliport_ros.msg import Heightmap as HeightmapMsg
-from cliport_ros.nodes.camera_publisher import CameraPublisher
-from cliport_ros.nodes.conversions import heightmap_from_msg
 from cliport_ros.nodes.perception_node import LATCHED, PerceptionNode, parameter_overrides
-from cliport_ros.nodes.ros_env import isolate_dds
 from cliport_ros.perception.config import load_perception_config
 from cliport_ros.perception.synthetic import demo_scene, render
 from cliport_ros.perception.visualize import heightmap_figure, save_rgb
+from cliport_ros.ros.camera_publisher import CameraPublisher
+from cliport_ros.ros.conversions import heightmap_from_msg
+from cliport_ros.ros.ros_env import isolate_dds
 
 
 @dataclass(frozen=True)

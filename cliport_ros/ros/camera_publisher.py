@@ -15,9 +15,9 @@ from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
-from cliport_ros.nodes.conversions import array_to_image, camera_info_from_intrinsics
 from cliport_ros.perception.config import CameraConfig
 from cliport_ros.perception.heightmap import RGBDView
+from cliport_ros.ros.conversions import array_to_image, camera_info_from_intrinsics
 
 
 def encode_depth(depth_m: np.ndarray, encoding: str) -> np.ndarray:

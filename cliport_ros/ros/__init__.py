@@ -1,0 +1,1 @@
+"""ROS plumbing the nodes share: message conversions, parameters from dataclasses, camera publishing, DDS set-up."""
