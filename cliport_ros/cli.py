@@ -31,7 +31,7 @@ def _up(args: argparse.Namespace) -> int:
     import signal
     import time
 
-    from cliport_ros.app.stack import Stack, StackConfig
+    from cliport_ros.app.stack import SIM_ARGUMENTS, Stack, StackConfig, argument_overrides
     from cliport_ros.ros.ros_env import loopback_dds
 
     def interrupt(*_: object) -> None:
@@ -40,8 +40,7 @@ def _up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, interrupt)  # `kill` stops the nodes too, as Ctrl-C does
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even where the shell started us ignoring it
     loopback_dds()
-    overrides = {"sim_node": {"arm": args.arm, "real_time_factor": args.real_time_factor},
-                 "executor_node": {"arm": args.arm, "tool": args.tool}, "policy_node": {"policy": args.policy}}
+    overrides = argument_overrides({name: getattr(args, name) for name in SIM_ARGUMENTS})
     with Stack(StackConfig(log_dir=args.log_dir, overrides=overrides)) as stack:
         print(f"sim_node, perception_node, policy_node, executor_node running (ROS_DOMAIN_ID "
               f"{os.environ.get('ROS_DOMAIN_ID', '0')}, logs in {args.log_dir}/); Ctrl-C stops them")
@@ -279,13 +278,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help="only the perception pipeline over DDS on an analytic scene")
     demo.set_defaults(func=_demo)
 
+    from cliport_ros.app.stack import SIM_ARGUMENTS
+
     up = sub.add_parser("up", help="run the simulated stack (what sim.launch.py starts) until Ctrl-C")
-    up.add_argument("--policy", default="oracle",
-                    help="shipped (the packaged checkpoint), a checkpoint path, or oracle")
-    up.add_argument("--arm", default="ur5", choices=["ur5", "franka"], help="simulated arm")
-    up.add_argument("--tool", default="", choices=["", "spatula"],
-                    help="executor's end effector: the arm's own (default), or the UR5's spatula for push tasks")
-    up.add_argument("--real-time-factor", type=float, default=1.0, help="simulated seconds per wall second")
+    for name, argument in SIM_ARGUMENTS.items():  # the launch file's arguments
+        up.add_argument(f"--{name.replace('_', '-')}", type=type(argument.default), default=argument.default,
+                        help=f"{argument.description} (default {argument.default!r})")
     up.add_argument("--log-dir", default="out/logs", help="where each node's output goes")
     up.set_defaults(func=_up)
 

@@ -13,28 +13,19 @@ from launch.actions import DeclareLaunchArgument
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
+from cliport_ros.app.stack import SIM_ARGUMENTS, SIM_NODES
 from launch import LaunchDescription
 
 
 def generate_launch_description() -> LaunchDescription:
+    """The nodes and arguments of cliport_ros.app.stack (the description `cliport up` also starts)."""
     config = os.path.join(get_package_share_directory("cliport_ros"), "config")
-    params = os.path.join(config, "sim.yaml")
-    cameras = os.path.join(config, "cameras_ravens.yaml")
-    arm = LaunchConfiguration("arm")
-    return LaunchDescription(
-        [
-            DeclareLaunchArgument("arm", default_value="ur5", description="simulated arm: ur5 (suction) or franka"),
-            DeclareLaunchArgument("policy", default_value="oracle",
-                                  description="checkpoint path, or oracle (the simulator's scripted expert)"),
-            DeclareLaunchArgument("real_time_factor", default_value="1.0",
-                                  description="simulated seconds per wall-clock second"),
-            Node(package="cliport_ros", executable="sim_node", name="sim_node", output="screen",
-                 parameters=[params, {"arm": arm, "real_time_factor": LaunchConfiguration("real_time_factor")}]),
-            Node(package="cliport_ros", executable="perception_node", name="perception_node", output="screen",
-                 parameters=[cameras]),
-            Node(package="cliport_ros", executable="policy_node", name="policy_node", output="screen",
-                 parameters=[params, {"policy": LaunchConfiguration("policy")}]),
-            Node(package="cliport_ros", executable="executor_node", name="executor_node", output="screen",
-                 parameters=[params, {"arm": arm}]),
-        ]
-    )
+    arguments = [DeclareLaunchArgument(name, default_value=str(arg.default), description=arg.description)
+                 for name, arg in SIM_ARGUMENTS.items()]
+    nodes = []
+    for node, params_file in SIM_NODES.items():
+        set_here = {parameter: LaunchConfiguration(name) for name, arg in SIM_ARGUMENTS.items()
+                    for target, parameter in arg.sets if target == node}
+        nodes.append(Node(package="cliport_ros", executable=node, name=node, output="screen",
+                          parameters=[os.path.join(config, params_file), *([set_here] if set_here else [])]))
+    return LaunchDescription([*arguments, *nodes])

@@ -19,7 +19,7 @@ import numpy as np
 import rclpy
 
 from cliport_ros.app.client import StackClient, code_name
-from cliport_ros.app.stack import Stack, StackConfig
+from cliport_ros.app.stack import Stack, StackConfig, argument_overrides
 from cliport_ros.decision.policy import ORACLE, ORACLE_LABEL
 from cliport_ros.perception.visualize import save_rgb
 from cliport_ros.ros.conversions import heightmap_from_msg, rgb_from_image
@@ -110,11 +110,8 @@ def run(cfg: DemoConfig) -> int:
     if policy is None:
         return 2
     domain = isolate_dds()
-    overrides = {
-        "sim_node": {"arm": cfg.arm, "real_time_factor": cfg.real_time_factor},
-        "executor_node": {"arm": cfg.arm, "tool": tool},
-        "policy_node": {"policy": policy},
-    }
+    overrides = argument_overrides({"arm": cfg.arm, "tool": tool, "policy": policy,
+                                    "real_time_factor": cfg.real_time_factor})
     print(f"starting sim_node, perception_node, policy_node, executor_node (ROS_DOMAIN_ID {domain}, "
           f"localhost only; logs in {cfg.log_dir}/)")
     with Stack(StackConfig(log_dir=cfg.log_dir, overrides=overrides)) as stack, rclpy.init(domain_id=domain):

@@ -1,8 +1,10 @@
-"""The simulated stack as processes: what ``launch/sim.launch.py`` starts, for machines without ``ros2 launch``.
+"""The simulated stack: one description, read by ``launch/sim.launch.py`` and by :class:`Stack`, which starts
+it as processes on machines without ``ros2 launch`` (``cliport up`` / ``demo``, the end-to-end tests).
 
-Each node runs as ``python -m cliport_ros.nodes.<node>`` with the same
-parameter files the launch file uses (``config/sim.yaml``, and the camera
-YAML for perception_node), its output in ``<log_dir>/<node>.log``.
+The description is which nodes run with which parameter file (``SIM_NODES``) and the stack's arguments
+(``SIM_ARGUMENTS``: the launch arguments, and ``cliport up``'s flags), each naming the node parameters it
+sets. :class:`Stack` runs each node as ``python -m cliport_ros.nodes.<node>``, its output in
+``<log_dir>/<node>.log``.
 """
 
 from __future__ import annotations
@@ -17,16 +19,50 @@ from typing import IO, Any
 
 from cliport_ros.perception.config import config_dir
 
-SIM_NODES = ("sim_node", "perception_node", "policy_node", "executor_node")
+# node -> its parameter file in config/ (perception_node fuses the cameras sim_node renders)
+SIM_NODES = {"sim_node": "sim.yaml", "perception_node": "cameras_ravens.yaml", "policy_node": "sim.yaml",
+             "executor_node": "sim.yaml"}
+
+
+@dataclass(frozen=True)
+class StackArgument:
+    """One argument of the stack: its default (whose type is the argument's), what it means, the node
+    parameters it sets."""
+
+    default: str | float
+    description: str
+    sets: tuple[tuple[str, str], ...]  # (node, parameter)
+
+
+SIM_ARGUMENTS = {
+    "arm": StackArgument("ur5", "simulated arm: ur5 (suction) or franka", (("sim_node", "arm"),
+                                                                            ("executor_node", "arm"))),
+    "tool": StackArgument("", "end effector in place of the arm's own: spatula (UR5, for the push tasks)",
+                          (("executor_node", "tool"),)),
+    "policy": StackArgument("oracle", "checkpoint path, shipped (the packaged checkpoint), or oracle (the "
+                            "simulator's scripted expert)", (("policy_node", "policy"),)),
+    "real_time_factor": StackArgument(1.0, "simulated seconds per wall-clock second",
+                                      (("sim_node", "real_time_factor"),)),
+}
+
+
+def argument_overrides(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Stack argument values (``{"arm": "franka"}``) -> the node parameters they set."""
+    unknown = set(values) - set(SIM_ARGUMENTS)
+    if unknown:
+        raise ValueError(f"unknown stack arguments {sorted(unknown)}; known: {list(SIM_ARGUMENTS)}")
+    overrides: dict[str, dict[str, Any]] = {}
+    for name, value in values.items():
+        for node, parameter in SIM_ARGUMENTS[name].sets:
+            overrides.setdefault(node, {})[parameter] = value
+    return overrides
 
 
 @dataclass(frozen=True)
 class StackConfig:
-    """Which nodes to start and the parameters that differ from ``config/sim.yaml``."""
+    """Which nodes to start and the parameters that differ from their parameter files."""
 
-    nodes: tuple[str, ...] = SIM_NODES
-    params_file: str = "sim.yaml"
-    camera_config: str = "cameras_ravens.yaml"
+    nodes: tuple[str, ...] = tuple(SIM_NODES)
     log_dir: str = "out/logs"
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # node -> {parameter: value}
 
@@ -56,9 +92,8 @@ class Stack:
             self.start(node)
 
     def command(self, node: str) -> list[str]:
-        params = self.cfg.camera_config if node == "perception_node" else self.cfg.params_file
         args = [sys.executable, "-m", f"cliport_ros.nodes.{node}", "--ros-args",
-                "--params-file", str(config_dir() / params)]
+                "--params-file", str(config_dir() / SIM_NODES[node])]
         for key, value in self.cfg.overrides.get(node, {}).items():
             args += ["-p", f"{key}:={_ros_value(value)}"]
         return args

@@ -16,7 +16,7 @@ import rclpy
 from trajectory_msgs.msg import JointTrajectory
 
 from cliport_ros.app.client import StackClient, code_name
-from cliport_ros.app.stack import Stack, StackConfig
+from cliport_ros.app.stack import Stack, StackConfig, argument_overrides
 from cliport_ros.execution.arms import arm_profile
 from cliport_ros.ros.ros_env import isolate_dds
 from cliport_ros.sim.tasks.base import seeds_for
@@ -37,8 +37,7 @@ class E2EBenchConfig:
 
 def run(cfg: E2EBenchConfig) -> list[dict]:
     domain = isolate_dds()
-    overrides = {"sim_node": {"arm": cfg.arm, "real_time_factor": cfg.real_time_factor},
-                 "executor_node": {"arm": cfg.arm}, "policy_node": {"policy": cfg.policy}}
+    overrides = argument_overrides({"arm": cfg.arm, "policy": cfg.policy, "real_time_factor": cfg.real_time_factor})
     rows = []
     with Stack(StackConfig(log_dir=cfg.log_dir, overrides=overrides)) as stack, rclpy.init(domain_id=domain):
         client = StackClient(name="bench_e2e")
