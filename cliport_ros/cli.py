@@ -6,6 +6,9 @@ import argparse
 import logging
 import sys
 
+from cliport_ros.learn.config import TrainConfig
+from cliport_ros.options import add_options, from_options
+
 
 def _bench_perception(args: argparse.Namespace) -> int:
     from cliport_ros.bench.perception import PerceptionBenchConfig, print_table, run
@@ -148,15 +151,9 @@ def _bench_train(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     import os
 
-    from cliport_ros.learn.train import TrainConfig, train
+    from cliport_ros.learn.train import train
 
-    cfg = TrainConfig(task=args.task, data=args.data, demos=args.demos, preset=args.preset,
-                      clip_weights=args.clip_weights, text_encoder=args.text_encoder, streams=args.streams,
-                      steps=args.steps,
-                      batch_size=args.batch_size, lr=args.lr,
-                      out=args.out, save_every=args.save_every, eval_every=args.eval_every,
-                      eval_episodes=args.eval_episodes, augment=not args.no_augment, seed=args.seed,
-                      device=args.device, max_minutes=args.max_minutes, channels_last=args.channels_last)
+    cfg = from_options(TrainConfig, args)
     validating = cfg.eval_episodes > 0 and os.environ.get("RANK", "0") == "0"  # under torchrun, rank 0 validates
     env = None
     if validating:  # the simulator only where it validates: a GPU box training with --eval-episodes 0 needs none
@@ -310,32 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     collect.set_defaults(func=_collect)
 
     train = sub.add_parser("train", help="train a policy on collected demonstrations")
-    train.add_argument("--task", required=True, help="task name (demonstrations in DATA/TASK-train)")
-    train.add_argument("--data", default="data", help="root folder of `cliport collect` output")
-    train.add_argument("--demos", type=int, default=100, help="training episodes to use")
-    train.add_argument("--channels-last", action="store_true",
-                       help="channels_last tensors (computes the same; `cliport bench train` shows whether faster)")
-    train.add_argument("--preset", default="small", choices=["small", "full", "cpu", "tiny"],
-                       help="model preset (tiny: smoke tests only)")
-    train.add_argument("--clip-weights", default="openai", help="frozen CLIP weights: openai, a file, or random:<seed>")
-    train.add_argument("--text-encoder", default="clip", choices=["clip", "minilm"],
-                       help="sentence features: CLIP's text tower, or the offline all-MiniLM-L6-v2")
-    train.add_argument("--streams", default="two_stream", choices=["two_stream", "transporter_only", "clip_only"],
-                       help="the full model, or one of the paper's ablations")
-    train.add_argument("--steps", type=int, default=2000, help="optimiser steps")
-    train.add_argument("--batch-size", type=int, default=4, help="samples per step")
-    train.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate")
-    train.add_argument("--out", default="runs", help="runs folder; checkpoints go to OUT/TASK-PRESET-nDEMOS/")
-    train.add_argument("--save-every", type=int, default=200, help="steps between resumable checkpoints")
-    train.add_argument("--eval-every", type=int, default=0, help="steps between validation rollouts (0: at the end)")
-    train.add_argument("--eval-episodes", type=int, default=10,
-                       help="validation episodes per evaluation (0: none; the last checkpoint is the best)")
-    train.add_argument("--no-augment", action="store_true", help="disable random SE(2) augmentation")
-    train.add_argument("--seed", type=int, default=0, help="random seed")
-    train.add_argument("--max-minutes", type=float, default=0.0,
-                       help="wall-clock budget: stop (validate, save) after the step that spends it; 0: none")
-    train.add_argument("--device", default="auto",
-                       help="auto (this rank's GPU if any, else CPU), cpu, cuda, cuda:N")
+    add_options(train, TrainConfig)
     train.set_defaults(func=_train)
 
     evaluate = sub.add_parser("eval", help="score a checkpoint on simulator episodes")

@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -16,6 +16,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
+from cliport_ros.learn.config import TrainConfig
 from cliport_ros.learn.curve import save_curve
 from cliport_ros.learn.data import Batches, DemoSampler, load_episodes
 from cliport_ros.model.checkpoint import policy_from_payload, read_checkpoint, save_checkpoint
@@ -27,46 +28,6 @@ log = logging.getLogger(__name__)
 
 PRECISE_BN_BATCHES = 20
 PROGRESS_EVERY = 10  # steps between progress-bar updates (reading the loss is a host sync on a GPU)
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """``cliport train`` options."""
-
-    task: str
-    data: str = "data"
-    demos: int = 100
-    preset: str = "small"
-    clip_weights: str = "openai"
-    text_encoder: str = "clip"  # or "minilm": pretrained sentences where CLIP weights cannot be had
-    streams: str = "two_stream"  # or the paper's ablations: "transporter_only", "clip_only"
-    steps: int = 2000
-    batch_size: int = 4
-    lr: float = 1e-4
-    out: str = "runs"
-    save_every: int = 200
-    eval_every: int = 0  # steps between validation rollouts; 0 = only at the end
-    eval_episodes: int = 10
-    augment: bool = True
-    seed: int = 0
-    device: str = "auto"  # "auto": this rank's GPU if there is one, else the CPU
-    max_minutes: float = 0.0  # wall-clock budget; the step that reaches it is the last (0: none)
-    channels_last: bool = False  # memory layout only: the same outputs to float rounding (see prepare_layout)
-
-    def __post_init__(self) -> None:
-        for name in ("demos", "steps", "batch_size", "save_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"TrainConfig: {name}={getattr(self, name)} must be >= 1")
-        if self.lr <= 0:
-            raise ValueError(f"TrainConfig: lr={self.lr} must be > 0")
-        if self.max_minutes < 0:
-            raise ValueError(f"TrainConfig: max_minutes={self.max_minutes} must be >= 0 (0: no limit)")
-        if self.eval_episodes < 0:
-            raise ValueError(f"TrainConfig: eval_episodes={self.eval_episodes} must be >= 0 (0: no validation)")
-
-    @property
-    def run_dir(self) -> Path:
-        return Path(self.out) / f"{self.task}-{self.preset}-n{self.demos}"
 
 
 def train_device(name: str) -> torch.device:
