@@ -21,6 +21,7 @@ from cliport_ros.execution.config import ExecutorNodeConfig
 from cliport_ros.execution.planner import PlannerConfig
 from cliport_ros.perception.config import config_dir
 from cliport_ros.perception.workspace import Workspace
+from cliport_ros.sim.config import SimNodeConfig
 
 from conftest import random_heightmap, tiny_transporter
 
@@ -186,6 +187,7 @@ def test_policy_node_config_names_a_bad_value():
 # -- the YAMLs state only what differs from a node's defaults -------------------------------------------
 # Nodes whose parameters are dataclasses: parameter-name prefix -> the dataclass its fields belong to.
 NODE_CONFIGS = {
+    "sim_node": {"": SimNodeConfig},
     "policy_node": {"": PolicyNodeConfig},
     "executor_node": {"": ExecutorNodeConfig, "workspace.": Workspace, "planner.": PlannerConfig},
 }

@@ -39,6 +39,8 @@ from cliport_ros.execution.trajectory import JointTrajectory
 from cliport_ros.instruction import same_instruction
 from cliport_ros.ros.camera_publisher import CameraPublisher
 from cliport_ros.ros.conversions import pick_place_to_msg, trajectory_from_msg
+from cliport_ros.ros.params import read_config
+from cliport_ros.sim.config import SimNodeConfig
 from cliport_ros.sim.scene import SimConfig, TabletopSim
 from cliport_ros.sim.tasks import make_task
 from cliport_ros.sim.tasks.base import TaskError
@@ -48,17 +50,16 @@ from cliport_ros.srv import OracleAction, ResetTask, TaskStatus
 class SimNode(Node):
     def __init__(self, **kwargs) -> None:
         super().__init__("sim_node", **kwargs)
-        arm = self.declare_parameter("arm", "ur5").value
-        cameras = self.declare_parameter("camera_config", "cameras_ravens.yaml").value
-        controller = self.declare_parameter("controller", "").value or arm_profile(arm).controller
-        self.camera_period = 1.0 / self.declare_parameter("camera_rate", 1.0).value
-        self.real_time_factor = self.declare_parameter("real_time_factor", 1.0).value
-        joint_state_rate = self.declare_parameter("joint_state_rate", 50.0).value
-        self.render_while_moving = self.declare_parameter("render_while_moving", False).value
-        self.motion_hold_off = self.declare_parameter("motion_hold_off", 1.0).value  # s of sim time
+        cfg = self.cfg = read_config(self, SimNodeConfig)
+        arm = cfg.arm
+        controller = cfg.controller or arm_profile(arm).controller
+        self.camera_period = 1.0 / cfg.camera_rate
+        self.real_time_factor = cfg.real_time_factor
+        self.render_while_moving = cfg.render_while_moving
+        self.motion_hold_off = cfg.motion_hold_off
         self._last_motion = -np.inf  # sim time a trajectory was last being followed
 
-        self.sim = TabletopSim(SimConfig(arm=arm, cameras=cameras))
+        self.sim = TabletopSim(SimConfig(arm=arm, cameras=cfg.camera_config))
         self.task = None
         self.seed = -1
         self._trajectory: JointTrajectory | None = None
@@ -74,7 +75,7 @@ class SimNode(Node):
         self.create_service(ResetTask, "sim/reset", self._on_reset)
         self.create_service(TaskStatus, "sim/status", self._on_status)
         self.create_service(OracleAction, "sim/oracle", self._on_oracle)
-        self.create_timer(1.0 / joint_state_rate, self._tick)
+        self.create_timer(1.0 / cfg.joint_state_rate, self._tick)
         self.get_logger().info(
             f"simulating a {arm} with cameras {[c.name for c in self.sim.perception.cameras]}; "
             f"trajectories on {controller}/joint_trajectory"

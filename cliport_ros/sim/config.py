@@ -1,0 +1,30 @@
+"""sim_node's configuration: its ROS parameters are these fields, with these defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cliport_ros.execution.arms import ARMS
+
+
+@dataclass(frozen=True)
+class SimNodeConfig:
+    """What is simulated, how fast, and what is published."""
+
+    arm: str = "ur5"
+    camera_config: str = "cameras_ravens.yaml"  # the camera layout rendered (and fused by perception_node)
+    controller: str = ""  # "" = the arm's usual controller (ArmProfile.controller), as a real driver names it
+    camera_rate: float = 1.0  # Hz, all cameras (paused while the arm moves, unless render_while_moving)
+    real_time_factor: float = 1.0  # simulated seconds per wall-clock second
+    joint_state_rate: float = 50.0  # Hz
+    render_while_moving: bool = False
+    motion_hold_off: float = 1.0  # s of simulated time after a motion before the cameras render again
+
+    def __post_init__(self) -> None:
+        if self.arm not in ARMS:
+            raise ValueError(f"SimNodeConfig: unknown arm {self.arm!r}; known: {sorted(ARMS)}")
+        for name in ("camera_rate", "real_time_factor", "joint_state_rate"):
+            if not 0.0 < getattr(self, name) < float("inf"):
+                raise ValueError(f"SimNodeConfig: {name}={getattr(self, name)} must be a finite number > 0")
+        if not 0.0 <= self.motion_hold_off < float("inf"):
+            raise ValueError(f"SimNodeConfig: motion_hold_off={self.motion_hold_off} must be a finite number >= 0")
