@@ -19,7 +19,7 @@ from cliport_ros.decision.policy import Decision, LearnedPolicy, OraclePolicy, R
 from cliport_ros.execution.actions import PickPlace
 from cliport_ros.execution.config import ExecutorNodeConfig
 from cliport_ros.execution.planner import PlannerConfig
-from cliport_ros.perception.config import config_dir
+from cliport_ros.perception.config import CameraConfig, PerceptionConfig, config_dir
 from cliport_ros.perception.workspace import Workspace
 from cliport_ros.sim.config import SimNodeConfig
 
@@ -205,23 +205,32 @@ def flatten(section: dict, prefix: str = "") -> dict[str, object]:
     return flat
 
 
+CAMERA_YAMLS = tuple(sorted(p.name for p in config_dir().glob("cameras_*.yaml")))  # perception_node's, "/**"
+
+
 def yaml_overrides() -> list[tuple[str, str, str, object]]:
     rows = []
-    for file in STACK_YAMLS:
+    for file in STACK_YAMLS + CAMERA_YAMLS:
         for node, section in (yaml.safe_load((config_dir() / file).read_text()) or {}).items():
-            if node in NODE_CONFIGS:
+            node = "perception_node" if file in CAMERA_YAMLS else node
+            if node in NODE_CONFIGS or node == "perception_node":
                 rows += [(file, node, k, v) for k, v in flatten(section.get("ros__parameters") or {}).items()]
     return rows
 
 
-def defaults_of(node: str) -> dict[str, object]:
-    return {prefix + f.name: f.default for prefix, cls in NODE_CONFIGS[node].items() for f in dataclasses.fields(cls)}
+def defaults_of(node: str, file: str) -> dict[str, object]:
+    configs = NODE_CONFIGS.get(node, {})
+    if node == "perception_node":  # its cameras are named in the file, each a CameraConfig
+        cameras = yaml.safe_load((config_dir() / file).read_text())["/**"]["ros__parameters"]["cameras"]
+        configs = {"": PerceptionConfig, "workspace.": Workspace, **{f"{c}.": CameraConfig for c in cameras}}
+    return {prefix + f.name: f.default for prefix, cls in configs.items() for f in dataclasses.fields(cls)
+            if f.default is not dataclasses.MISSING}
 
 
 def test_yaml_sets_only_fields_of_the_node_config_and_only_to_other_values_than_the_default():
     problems = []
     for file, node, key, value in yaml_overrides():
-        defaults = defaults_of(node)
+        defaults = defaults_of(node, file)
         if key not in defaults:
             problems.append(f"{file}: {node}.{key} is no field of {node}'s configuration")
         elif value == defaults[key]:
@@ -233,3 +242,4 @@ def test_yaml_override_check_sees_the_real_arm_files():
     rows = yaml_overrides()
     assert ("ur5.yaml", "policy_node", "max_heightmap_age", 2.0) in rows
     assert ("franka.yaml", "executor_node", "planner.velocity_scale", 0.25) in rows
+    assert ("cameras_realsense_d435.yaml", "perception_node", "d435.fx", 615.0) in rows
