@@ -63,6 +63,13 @@ class Rig:
         assert done.wait(timeout), "executor_node did not answer"
         return future.result()
 
+    def wait_until(self, predicate, timeout: float = 5.0) -> bool:
+        """Wait for a message the spinning executor delivers (the peer is spun there, not here)."""
+        deadline = time.monotonic() + timeout
+        while not predicate() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return predicate()
+
     def close(self) -> None:
         self.spinning.close()
 
@@ -133,8 +140,12 @@ def test_an_arm_that_never_arrives_times_out(rig_factory):
     result = rig.execute(REACHABLE)
     assert result.code == Code.EXECUTION_FAILED and result.executed, result.message
     assert "approach" in result.message
-    # It published the first segment, by the controller's joint names, then stopped.
-    assert len(rig.trajectories) == 1
+    # It published the first segment, by the controller's joint names, then a hold where the arm is measured.
+    assert rig.wait_until(lambda: len(rig.trajectories) >= 2)
+    assert len(rig.trajectories) == 2
     assert list(rig.trajectories[0].joint_names) == list(rig.node.joint_names)
     final = np.array(rig.trajectories[0].points[-1].positions)
     assert np.abs(final - np.array(rig.state.position)).max() > 0.05
+    hold = rig.trajectories[1]
+    assert len(hold.points) == 1 and list(hold.joint_names) == list(rig.node.joint_names)
+    assert np.allclose(hold.points[0].positions, rig.state.position)

@@ -1,5 +1,5 @@
 """The segment supervisor without ROS: segments in order, grips where the plan says, a stuck arm times out,
-a failed grip goes back up and home before the error."""
+a failed grip goes back up and home before the error, and every failure ends with the arm held at rest."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ FAST = SupervisorConfig(timeout_factor=1.0, timeout_margin=0.3)
 
 
 def move(name: str, goal: tuple[float, float], gripper: str | None = None, duration: float = 0.05) -> Segment:
-    return Segment(name, JointTrajectory(JOINTS, np.array([duration]), np.array([goal])), gripper)
+    """Two points (a hold has one), reaching ``goal`` after ``duration`` s."""
+    return Segment(name, JointTrajectory(JOINTS, np.array([duration / 2, duration]), np.array([goal, goal])), gripper)
 
 
 class FollowingArm:
@@ -32,14 +33,18 @@ class FollowingArm:
         self.events: list[str] = []
 
     def send(self, trajectory: JointTrajectory) -> None:
-        self.sent.append((time.monotonic(), trajectory, self.state()[0]))
-        self.events.append(f"send {tuple(float(v) for v in trajectory.positions[-1])}")
+        self.sent.append((time.monotonic(), trajectory, self.position()))
+        kind = "hold" if len(trajectory.times) == 1 else "send"
+        self.events.append(f"{kind} {tuple(round(float(v), 3) for v in trajectory.positions[-1])}")
 
-    def state(self) -> tuple[np.ndarray, np.ndarray | None]:
+    def position(self) -> np.ndarray:
         if self.sent and not self.stuck:
             started, trajectory, start = self.sent[-1]
             self.q = trajectory.sample(time.monotonic() - started, start)
-        return self.q.copy(), None
+        return self.q.copy()
+
+    def state(self) -> tuple[np.ndarray, np.ndarray | None]:
+        return self.position(), None
 
     def grip(self, close: bool) -> bool:
         self.events.append("grip" if close else "release")
@@ -57,7 +62,7 @@ PLAN = [move("approach", (0.3, 0.0)), move("descend to pick", (0.3, 0.2), "grip"
 def test_supervisor_runs_every_segment_in_order_and_grips_where_the_plan_says():
     arm = FollowingArm()
     supervisor = SegmentSupervisor(arm, FAST, home_from, poll=0.002)
-    supervisor.run(PLAN)
+    supervisor.run(PLAN, arm.q)
     assert arm.events == ["send (0.3, 0.0)", "send (0.3, 0.2)", "grip", "send (0.3, 0.0)", "send (0.5, 0.2)",
                           "release", "send (0.5, 0.0)"]
     assert np.allclose(arm.state()[0], (0.5, 0.0), atol=FAST.goal_tolerance)
@@ -66,7 +71,7 @@ def test_supervisor_runs_every_segment_in_order_and_grips_where_the_plan_says():
 
 def test_supervisor_waits_for_each_segment_to_finish_before_the_next():
     arm = FollowingArm()
-    SegmentSupervisor(arm, FAST, home_from, poll=0.002).run(PLAN[:2])
+    SegmentSupervisor(arm, FAST, home_from, poll=0.002).run(PLAN[:2], arm.q)
     _, (_, _, start_of_second) = arm.sent[:2]
     assert np.allclose(start_of_second, (0.3, 0.0), atol=FAST.goal_tolerance)
 
@@ -75,18 +80,18 @@ def test_an_arm_that_does_not_move_fails_its_segment_after_the_allowed_time():
     arm = FollowingArm(stuck=True)
     started = time.monotonic()
     with pytest.raises(MotionError, match="did not finish 'approach'"):
-        SegmentSupervisor(arm, FAST, home_from, poll=0.002).run(PLAN)
+        SegmentSupervisor(arm, FAST, home_from, poll=0.002).run(PLAN, arm.q)
     allowed = PLAN[0].trajectory.duration * FAST.timeout_factor + FAST.timeout_margin
     assert allowed <= time.monotonic() - started < allowed + 1.0
-    assert arm.events == ["send (0.3, 0.0)"]  # nothing after the failed segment
+    assert arm.events == ["send (0.3, 0.0)", "hold (0.0, 0.0)"]  # held where it is; nothing else after
 
 
 def test_a_grip_that_holds_nothing_releases_lifts_and_goes_home_before_failing():
     arm = FollowingArm(holds=False)
     with pytest.raises(MotionError, match="nothing held after gripping at descend to pick"):
-        SegmentSupervisor(arm, FAST, home_from, poll=0.002).run(PLAN)
-    assert arm.events == ["send (0.3, 0.0)", "send (0.3, 0.2)", "grip", "release", "send (0.3, 0.0)",
-                          "send (0.0, 0.0)"]
+        SegmentSupervisor(arm, FAST, home_from, poll=0.002).run(PLAN, arm.q)
+    assert arm.events[:6] == ["send (0.3, 0.0)", "send (0.3, 0.2)", "grip", "release", "send (0.3, 0.0)",
+                              "send (0.0, 0.0)"]
     assert np.allclose(arm.state()[0], (0.0, 0.0), atol=FAST.goal_tolerance)
 
 
@@ -99,8 +104,81 @@ def test_lost_joint_states_stop_the_plan():
 
     arm = Silent()
     with pytest.raises(MotionError, match="joint_states"):
-        SegmentSupervisor(arm, FAST, home_from, poll=0.002).run(PLAN)
-    assert len(arm.sent) == 1
+        SegmentSupervisor(arm, FAST, home_from, poll=0.002).run(PLAN, arm.q)
+    # The segment, and nothing after it: no state to hold at, and a hold at an old one would move the arm.
+    assert arm.events == ["send (0.3, 0.0)"]
+
+
+def test_an_arm_not_where_the_plan_starts_is_refused_before_anything_moves():
+    arm = FollowingArm()
+    arm.q = np.array([0.2, 0.0])  # someone moved it since the plan was made
+    with pytest.raises(MotionError, match="not at rest where 'approach' starts"):
+        SegmentSupervisor(arm, FAST, home_from, poll=0.002).run(PLAN, np.zeros(2))
+    assert arm.events == ["hold (0.2, 0.0)"]
+
+
+def test_an_arm_pushed_off_its_path_is_stopped_mid_segment():
+    class Pushed(FollowingArm):
+        def state(self):
+            q, dq = super().state()
+            if self.sent and time.monotonic() - self.sent[0][0] > 0.05:
+                q = q + np.array([0.0, 0.5])  # something in the way shoves joint b
+            return q, dq
+
+    arm = Pushed()
+    slow = move("approach", (0.3, 0.0), duration=0.5)
+    with pytest.raises(MotionError, match="left the planned path during 'approach'"):
+        SegmentSupervisor(arm, FAST, home_from, poll=0.002).run([slow], arm.q)
+    assert arm.events[0] == "send (0.3, 0.0)" and arm.events[-1].startswith("hold")
+
+
+def test_a_controller_running_ahead_of_the_plan_is_no_deviation():
+    class Fast(FollowingArm):
+        def state(self):
+            if self.sent:  # finishes in a tenth of the planned time, as a simulator sped up 10x would
+                started, trajectory, start = self.sent[-1]
+                self.q = trajectory.sample(10 * (time.monotonic() - started), start)
+            return self.q.copy(), None
+
+    arm = Fast()
+    SegmentSupervisor(arm, FAST, home_from, poll=0.002).run([move("approach", (0.3, 0.0), duration=1.0)], arm.q)
+    assert arm.events == ["send (0.3, 0.0)"]
+
+
+def test_an_interrupt_mid_segment_holds_the_arm_and_is_passed_on():
+    class Interrupted(FollowingArm):
+        def state(self):
+            if self.sent and time.monotonic() - self.sent[0][0] > 0.02 and len(self.sent) == 1:
+                self.interrupts = getattr(self, "interrupts", 0) + 1
+                if self.interrupts == 1:
+                    raise KeyboardInterrupt
+            return super().state()
+
+    arm = Interrupted()
+    with pytest.raises(KeyboardInterrupt):
+        SegmentSupervisor(arm, FAST, home_from, poll=0.002).run([move("approach", (0.3, 0.0), duration=0.5)], arm.q)
+    assert arm.events[0] == "send (0.3, 0.0)" and arm.events[1].startswith("hold")
+
+
+def test_after_a_failure_the_supervisor_returns_only_once_the_arm_is_at_rest():
+    class Coasting(FollowingArm):
+        """Still moving for a few readings after the hold, as a real arm decelerates."""
+
+        def __init__(self) -> None:
+            super().__init__(stuck=True)
+            self.readings_after_hold = 0
+
+        def state(self):
+            q, _ = super().state()
+            if len(self.sent) > 1:
+                self.readings_after_hold += 1
+                return q, np.full(2, 0.5 if self.readings_after_hold < 5 else 0.0)
+            return q, None
+
+    arm = Coasting()
+    with pytest.raises(MotionError):
+        SegmentSupervisor(arm, FAST, home_from, poll=0.002).run(PLAN, arm.q)
+    assert arm.readings_after_hold >= 5
 
 
 @pytest.mark.parametrize("field, value", [("timeout_factor", 0.5), ("timeout_factor", math.nan),

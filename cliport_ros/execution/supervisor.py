@@ -1,13 +1,24 @@
-"""Carrying out a plan on an arm: send each segment, confirm it finished, grip, time out, recover.
+"""Carrying out a plan on an arm: check, send each segment, watch it, confirm it finished, grip, stop.
 
 ROS-free: the arm is reached through :class:`ArmIO` (executor_node binds it to
 a trajectory topic, ``/joint_states`` and the gripper service; a test can bind
-it to anything that follows trajectories). A segment counts as finished when
-the measured joints are within ``goal_tolerance`` of its last point and at
-rest; one that does not finish within ``timeout_factor`` x its planned time
-plus ``timeout_margin`` is a :class:`MotionError`. A grip that holds nothing
-releases, lifts back the way the tool came down and goes home before the
-error is raised, so the arm is never left down in the scene.
+it to anything that follows trajectories).
+
+- Before a segment is sent the arm must be at rest where the segment starts
+  (within ``start_tolerance``: MoveIt's ``allowed_start_tolerance``).
+- While it runs, the measured joints must stay within ``path_tolerance`` of
+  the planned path (distance to the path, not to a time-indexed sample, so a
+  controller running ahead or behind the plan's clock is not a deviation).
+- It has finished when the joints are within ``goal_tolerance`` of its last
+  point and at rest; one that does not finish within ``timeout_factor`` x its
+  planned time plus ``timeout_margin`` has failed.
+- On any failure (those above, lost joint states, a gripper error, an
+  interrupt) the arm is sent a hold at its measured position, the supervisor
+  waits (up to ``stop_timeout``) until it is at rest, and only then raises:
+  the caller stays busy until the arm has stopped.
+- A grip that holds nothing releases, lifts back the way the tool came down
+  and goes home before the error is raised, so the arm is never left down in
+  the scene.
 """
 
 from __future__ import annotations
@@ -32,14 +43,18 @@ class SupervisorConfig:
     """When a segment counts as finished, and how long the arm and gripper get."""
 
     goal_tolerance: float = 0.02  # rad, every joint, to call a segment finished
+    start_tolerance: float = 0.05  # rad, every joint, between the measured state and where a segment starts
+    path_tolerance: float = 0.25  # rad, every joint, between the measured state and the planned path
     rest_velocity: float = 0.05  # rad/s, every joint, to call the arm at rest
+    stop_timeout: float = 2.0  # s for the arm to come to rest after a hold
     timeout_factor: float = 3.0  # a segment may take this x its planned duration ...
     timeout_margin: float = 5.0  # ... plus this many seconds
     gripper_timeout: float = 5.0  # s for the gripper service to appear and to answer
     joint_state_timeout: float = 2.0  # s: older joint states mean the arm's driver is gone
 
     def __post_init__(self) -> None:
-        for name in ("goal_tolerance", "rest_velocity", "gripper_timeout", "joint_state_timeout"):
+        for name in ("goal_tolerance", "start_tolerance", "path_tolerance", "rest_velocity", "stop_timeout",
+                     "gripper_timeout", "joint_state_timeout"):
             if not 0.0 < getattr(self, name) < float("inf"):
                 raise ValueError(f"SupervisorConfig: {name}={getattr(self, name)} must be a finite number > 0")
         if not 1.0 <= self.timeout_factor < float("inf"):
@@ -62,45 +77,101 @@ class ArmIO(Protocol):
         """Grip (True: something is held) or release (True: done); MotionError when the gripper fails."""
 
 
+def path_deviation(q: np.ndarray, start: np.ndarray, positions: np.ndarray) -> float:
+    """Largest joint distance (rad) from ``q`` to the nearest point of the polyline ``start``, ``positions``..."""
+    points = np.vstack([np.asarray(start, dtype=float)[None], np.asarray(positions, dtype=float)])
+    a, b = points[:-1], points[1:]
+    ab = b - a
+    length2 = np.maximum((ab * ab).sum(axis=1), 1e-12)
+    t = np.clip(((q - a) * ab).sum(axis=1) / length2, 0.0, 1.0)
+    nearest = a + t[:, None] * ab
+    return float(np.abs(q - nearest).max(axis=1).min()) if len(a) else float(np.abs(q - points[0]).max())
+
+
 class SegmentSupervisor:
-    """Runs a plan's segments on one arm, one at a time, and never leaves a failed grip down in the scene."""
+    """Runs a plan's segments on one arm, one at a time; stops the arm on any failure before raising."""
 
     def __init__(self, arm: ArmIO, cfg: SupervisorConfig, home_from: Callable[[np.ndarray], Segment],
-                 poll: float = 0.01) -> None:
+                 poll: float = 0.01, hold_time: float = 0.1) -> None:
         self.arm = arm
         self.cfg = cfg
         self.home_from = home_from  # a segment from joints q back to the home pose
         self.poll = poll
+        self.hold_time = hold_time  # s from now of the hold's one point: the controller stops within it
         self.first_sent: float | None = None  # time.monotonic() the first segment went out
+        self.stopped_at: float | None = None  # time.monotonic() a hold went out after a failure
+        self._expected: np.ndarray | None = None  # where the next segment starts: the last one's end
+        self._names: tuple[str, ...] = ()
 
-    def run(self, plan: list[Segment]) -> None:
-        """Every segment in order, gripping where a segment says so; MotionError on the first failure."""
-        for segment in plan:
-            self.run_segment(segment)
-            if segment.gripper == "grip" and not self.arm.grip(True):
-                self.recover(plan)
-                raise MotionError(f"nothing held after gripping at {segment.name}")
-            if segment.gripper == "release":
-                self.arm.grip(False)
+    def run(self, plan: list[Segment], start: np.ndarray) -> None:
+        """Every segment in order from joints ``start`` (where the plan begins), gripping where a segment says
+        so; on any failure the arm is stopped, then MotionError (or the interrupt) is raised."""
+        self._expected = np.asarray(start, dtype=float)
+        try:
+            for segment in plan:
+                self.run_segment(segment)
+                if segment.gripper == "grip" and not self.arm.grip(True):
+                    self.recover(plan)
+                    raise MotionError(f"nothing held after gripping at {segment.name}")
+                if segment.gripper == "release":
+                    self.arm.grip(False)
+        except BaseException:
+            self.stop()
+            raise
 
     def run_segment(self, segment: Segment) -> None:
-        """Send one segment and wait until the arm is at its last point and at rest."""
+        """Check the arm is at rest where the segment starts, send it, watch it, wait until it has finished."""
         trajectory = segment.trajectory
+        self._names = tuple(trajectory.joint_names)
+        q, dq = self.arm.state()
+        start = q if self._expected is None else self._expected
+        if np.abs(q - start).max() > self.cfg.start_tolerance or not _at_rest(dq, self.cfg.rest_velocity):
+            raise MotionError(f"the arm is not at rest where '{segment.name}' starts (largest joint error "
+                              f"{np.abs(q - start).max():.3f} rad, start_tolerance {self.cfg.start_tolerance:g})")
         self.arm.send(trajectory)
         sent = time.monotonic()
         if self.first_sent is None:
             self.first_sent = sent
-        goal = np.asarray(trajectory.positions)[-1]
+        positions = np.asarray(trajectory.positions)
+        goal = positions[-1]
         allowed = trajectory.duration * self.cfg.timeout_factor + self.cfg.timeout_margin
         while time.monotonic() - sent < allowed:
             q, dq = self.arm.state()
-            at_rest = dq is None or np.abs(dq).max() < self.cfg.rest_velocity
-            if np.abs(q - goal).max() < self.cfg.goal_tolerance and at_rest:
+            deviation = path_deviation(q, start, positions)
+            if deviation > self.cfg.path_tolerance:
+                raise MotionError(f"the arm left the planned path during '{segment.name}' ({deviation:.3f} rad "
+                                  f"off, path_tolerance {self.cfg.path_tolerance:g})")
+            if np.abs(q - goal).max() < self.cfg.goal_tolerance and _at_rest(dq, self.cfg.rest_velocity):
+                self._expected = goal
                 return
             time.sleep(self.poll)
         q, _ = self.arm.state()
         raise MotionError(f"the arm did not finish '{segment.name}' within {allowed:.0f} s "
                           f"(largest joint error {np.abs(q - goal).max():.3f} rad)")
+
+    def stop(self) -> None:
+        """Hold the arm where it is measured and wait (up to ``stop_timeout``) until it is at rest.
+
+        Without a fresh joint state nothing is sent: a hold at an old position would move the arm back to it
+        (and a ros2_control controller rejects an empty trajectory); the driver is gone anyway.
+        """
+        if not self._names:
+            return  # nothing was ever sent: nothing moves
+        try:
+            q, _ = self.arm.state()
+        except MotionError:
+            return
+        self.arm.send(JointTrajectory(self._names, np.array([self.hold_time]), np.asarray(q, dtype=float)[None]))
+        self.stopped_at = time.monotonic()
+        deadline = self.stopped_at + self.cfg.stop_timeout
+        while time.monotonic() < deadline:
+            try:
+                _, dq = self.arm.state()
+            except MotionError:
+                return
+            if _at_rest(dq, self.cfg.rest_velocity):
+                return
+            time.sleep(self.poll)
 
     def recover(self, plan: list[Segment]) -> None:
         """After a failed grip: release, go back up the way the tool came down, then home."""
@@ -109,4 +180,9 @@ class SegmentSupervisor:
         if lift is not None:
             self.run_segment(lift)
         q, _ = self.arm.state()
+        self._expected = q
         self.run_segment(self.home_from(q))
+
+
+def _at_rest(dq: np.ndarray | None, limit: float) -> bool:
+    return dq is None or bool(np.abs(dq).max() < limit)

@@ -143,7 +143,7 @@ class ExecutorNode(Node):
         response.executed = True
         supervisor = SegmentSupervisor(self, self.cfg, self._home_from)
         try:
-            supervisor.run(plan)
+            supervisor.run(plan, start)
         except MotionError as err:
             response.code, response.message = Response.EXECUTION_FAILED, str(err)
             response.execute_seconds = time.monotonic() - start_time
