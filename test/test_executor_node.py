@@ -149,3 +149,16 @@ def test_an_arm_that_never_arrives_times_out(rig_factory):
     hold = rig.trajectories[1]
     assert len(hold.points) == 1 and list(hold.joint_names) == list(rig.node.joint_names)
     assert np.allclose(hold.points[0].positions, rig.state.position)
+
+
+def test_malformed_joint_states_are_named_and_do_not_kill_the_node(rig_factory):
+    rig = rig_factory(joint_state_timeout=0.5)
+    good = rig.state
+    rig.state = JointState(name=list(good.name), position=list(good.position)[:3])  # fewer positions than names
+    assert rig.wait_until(lambda: "positions" in rig.node._ignored)  # the bad messages arrive...
+    assert rig.wait_until(lambda: time.monotonic() - rig.node._state[0] > 0.5)  # ...and the last good one ages
+    result = rig.execute(REACHABLE)
+    assert result.code == Code.EXECUTION_FAILED and not result.executed
+    assert "6 names and 3 positions" in result.message
+    rig.state = good  # the node is still there, and works again once the driver does
+    assert rig.wait_until(lambda: rig.execute(REACHABLE, check_only=True).success, 5.0)

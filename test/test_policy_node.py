@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import torch
 from rclpy.parameter import Parameter
 from rclpy.time import Time
 from std_msgs.msg import Header
@@ -109,10 +110,16 @@ def test_heightmap_of_another_size_than_the_model_is_refused(rig_factory, tiny_c
     assert result.code == Code.INTERNAL_ERROR and "64x32" in result.message and not result.executed
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage"])
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "nan"])
 def test_corrupt_checkpoint_stops_the_node_at_start(ros_context, tiny_checkpoint, tmp_path, damage):
     path = tmp_path / "bad.pt"
-    data = Path(tiny_checkpoint).read_bytes()
-    path.write_bytes(data[: len(data) // 2] if damage == "truncate" else b"not a checkpoint" * 10)
-    with pytest.raises(CheckpointError, match=r"bad\.pt"):
+    if damage == "nan":  # a diverged run: readable, but its weights are NaN
+        network = tiny_transporter()
+        with torch.no_grad():
+            next(p for p in network.place.parameters() if p.requires_grad).fill_(float("nan"))
+        save_checkpoint(path, network)
+    else:
+        data = Path(tiny_checkpoint).read_bytes()
+        path.write_bytes(data[: len(data) // 2] if damage == "truncate" else b"not a checkpoint" * 10)
+    with pytest.raises(CheckpointError, match=r"bad\.pt.*non-finite" if damage == "nan" else r"bad\.pt"):
         PolicyNode(context=ros_context, parameter_overrides=[Parameter("policy", value=str(path))])

@@ -73,6 +73,11 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"{path} is not a readable checkpoint (truncated or corrupt?): {err}") from err
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a {FORMAT} checkpoint")
+    bad = [k for k, v in payload.get("state_dict", {}).items()
+           if isinstance(v, torch.Tensor) and v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise CheckpointError(f"{path} holds non-finite weights (NaN or inf) in {len(bad)} tensors, e.g. {bad[:3]}: "
+                              "a diverged run; a policy from it would act on garbage")
     return payload
 
 

@@ -64,6 +64,7 @@ class ExecutorNode(Node):
         self._busy = threading.Lock()
         self._state_lock = threading.Lock()
         self._state: tuple[float, np.ndarray, np.ndarray | None] | None = None  # (received, q, dq)
+        self._ignored = ""  # why the last unusable joint_states message was ignored
         service_group = ReentrantCallbackGroup()  # so a second request runs, and is refused, at once
         self.create_subscription(JointState, "joint_states", self._on_joint_state, 10,
                                  callback_group=MutuallyExclusiveCallbackGroup())
@@ -79,13 +80,20 @@ class ExecutorNode(Node):
 
     # -- joint states ---------------------------------------------------------------------------------
     def _on_joint_state(self, msg: JointState) -> None:
+        """Keep the arm's joints from a message; a malformed or foreign message is ignored and remembered, so
+        that "no joint states" can say what did arrive. Never raises: the callback must not kill the node."""
+        problem = joint_state_problem(msg, self.joint_names)
+        if problem:
+            self._ignored = problem
+            return
         index = {name: k for k, name in enumerate(msg.name)}
-        if not all(n in index for n in self.joint_names):
-            return  # another arm's or a gripper's joint states
         q = np.array([msg.position[index[n]] for n in self.joint_names])
         dq = None
         if len(msg.velocity) == len(msg.name):
             dq = np.array([msg.velocity[index[n]] for n in self.joint_names])
+        if not np.isfinite(q).all() or (dq is not None and not np.isfinite(dq).all()):
+            self._ignored = "a joint_states message with non-finite positions or velocities"
+            return
         with self._state_lock:
             self._state = (time.monotonic(), q, dq)
 
@@ -98,8 +106,9 @@ class ExecutorNode(Node):
             if state is not None and time.monotonic() - state[0] <= self.cfg.joint_state_timeout:
                 return state[1], state[2]
             if time.monotonic() > deadline:
+                seen = f" (ignored: {self._ignored})" if self._ignored else ""
                 raise MotionError(f"no /joint_states for {', '.join(self.joint_names[:2])}... in the last "
-                                  f"{self.cfg.joint_state_timeout:g} s")
+                                  f"{self.cfg.joint_state_timeout:g} s{seen}")
             time.sleep(0.01)
 
     # -- the service ----------------------------------------------------------------------------------
@@ -183,6 +192,17 @@ class ExecutorNode(Node):
 
     def _home_from(self, q: np.ndarray) -> Segment:
         return Segment("home", joint_move(self.kinematics, q, self.home, self.planner), None)
+
+
+def joint_state_problem(msg: JointState, joints: list[str]) -> str:
+    """Why ``msg`` cannot give the positions of ``joints`` ("" if it can)."""
+    if len(msg.position) != len(msg.name):
+        return f"a joint_states message with {len(msg.name)} names and {len(msg.position)} positions"
+    missing = [n for n in joints if n not in msg.name]
+    if missing:
+        return (f"joint_states naming {list(msg.name)[:7]}, without {missing[:3]} (another arm's or a gripper's, or "
+                "set joint_names to the driver's names)")
+    return ""
 
 
 def _fmt(xyz) -> str:
