@@ -162,3 +162,19 @@ def test_malformed_joint_states_are_named_and_do_not_kill_the_node(rig_factory):
     assert "6 names and 3 positions" in result.message
     rig.state = good  # the node is still there, and works again once the driver does
     assert rig.wait_until(lambda: rig.execute(REACHABLE, check_only=True).success, 5.0)
+
+
+def test_a_decision_from_a_heightmap_over_other_bounds_is_refused(rig_factory):
+    from cliport_ros.msg import Heightmap as HeightmapMsg
+    from cliport_ros.ros.conversions import heightmap_to_msg
+    from cliport_ros.ros.qos import LATCHED
+
+    from conftest import random_heightmap
+
+    rig = rig_factory()
+    assert rig.execute(REACHABLE, check_only=True).success
+    publisher = rig.peer.create_publisher(HeightmapMsg, "heightmap", LATCHED)
+    publisher.publish(heightmap_to_msg(random_heightmap(), Header(frame_id="base_link"), ["test"]))  # 64 x 32 cells
+    assert rig.wait_until(lambda: rig.node._heightmap_terms is not None)
+    result = rig.execute(REACHABLE, check_only=True)
+    assert result.code == Code.OUTSIDE_WORKSPACE and "one workspace" in result.message and not result.executed

@@ -19,10 +19,11 @@ from rclpy.node import Node
 
 from cliport_ros.app.client import spin_until
 from cliport_ros.msg import Heightmap as HeightmapMsg
-from cliport_ros.nodes.perception_node import LATCHED, PerceptionNode, parameter_overrides
+from cliport_ros.nodes.perception_node import PerceptionNode, parameter_overrides
 from cliport_ros.perception.synthetic import render
 from cliport_ros.ros.camera_publisher import CameraPublisher
 from cliport_ros.ros.conversions import array_to_image, heightmap_from_msg
+from cliport_ros.ros.qos import LATCHED
 
 from conftest import BLOCK, TALL_BOX
 

@@ -19,10 +19,10 @@ from cliport_ros.app.client import StackClient
 from cliport_ros.model.checkpoint import CheckpointError, save_checkpoint
 from cliport_ros.msg import Heightmap as HeightmapMsg
 from cliport_ros.msg import PickPlace as PickPlaceMsg
-from cliport_ros.nodes.perception_node import LATCHED
 from cliport_ros.nodes.policy_node import PolicyNode
 from cliport_ros.perception.workspace import Workspace
 from cliport_ros.ros.conversions import heightmap_to_msg
+from cliport_ros.ros.qos import LATCHED
 from cliport_ros.srv import Instruct
 
 from conftest import Spinning, random_heightmap, tiny_transporter

@@ -15,9 +15,10 @@ from rclpy.context import Context
 from rclpy.executors import Executor, SingleThreadedExecutor
 from sensor_msgs.msg import Image
 
+from cliport_ros import topics
 from cliport_ros.msg import Heightmap as HeightmapMsg
-from cliport_ros.nodes.perception_node import LATCHED
 from cliport_ros.ros.conversions import stamp_to_seconds
+from cliport_ros.ros.qos import LATCHED
 from cliport_ros.srv import Instruct, ResetTask, TaskStatus
 
 CODE_NAMES = {getattr(Instruct.Response, n): n for n in dir(Instruct.Response)
@@ -45,8 +46,8 @@ class StackClient:
         self.executor.add_node(self.node)
         self.heightmaps: list[HeightmapMsg] = []
         self.affordances: list[Image] = []
-        self.node.create_subscription(HeightmapMsg, "heightmap", self.heightmaps.append, LATCHED)
-        self.node.create_subscription(Image, "policy/affordance", self.affordances.append, LATCHED)
+        self.node.create_subscription(HeightmapMsg, topics.HEIGHTMAP, self.heightmaps.append, LATCHED)
+        self.node.create_subscription(Image, topics.AFFORDANCE, self.affordances.append, LATCHED)
         self._clients = {
             "instruct": self.node.create_client(Instruct, "instruct"),
             "reset": self.node.create_client(ResetTask, "sim/reset"),

@@ -15,13 +15,15 @@ import numpy as np
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 
+from cliport_ros import topics
 from cliport_ros.msg import Heightmap as HeightmapMsg
-from cliport_ros.nodes.perception_node import LATCHED, PerceptionNode, parameter_overrides
+from cliport_ros.nodes.perception_node import PerceptionNode, parameter_overrides
 from cliport_ros.perception.config import load_perception_config
 from cliport_ros.perception.synthetic import demo_scene, render
 from cliport_ros.perception.visualize import heightmap_figure, save_rgb
 from cliport_ros.ros.camera_publisher import CameraPublisher
 from cliport_ros.ros.conversions import heightmap_from_msg
+from cliport_ros.ros.qos import LATCHED
 from cliport_ros.ros.ros_env import isolate_dds
 
 
@@ -44,7 +46,7 @@ def run(cfg: DemoConfig) -> int:
         perception = PerceptionNode(parameter_overrides=parameter_overrides(pconfig))
         cameras_node = rclpy.create_node("demo_cameras")
         publisher = CameraPublisher(cameras_node, pconfig.cameras)
-        cameras_node.create_subscription(HeightmapMsg, "heightmap", received.append, LATCHED)
+        cameras_node.create_subscription(HeightmapMsg, topics.HEIGHTMAP, received.append, LATCHED)
         executor = SingleThreadedExecutor()
         executor.add_node(perception)
         executor.add_node(cameras_node)

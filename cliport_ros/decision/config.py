@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cliport_ros import topics
 from cliport_ros.decision.gate import GateConfig
 from cliport_ros.decision.policy import ORACLE
 
@@ -17,7 +18,7 @@ class PolicyNodeConfig(GateConfig):
     max_instruction_length: int = 200  # characters
     min_confidence: float = 1e-3  # pick and place probability below which the arm does not move
     execute_timeout: float = 300.0  # s to wait for the executor to finish one pick-and-place
-    heightmap_topic: str = "heightmap"
+    heightmap_topic: str = topics.HEIGHTMAP
     executor_service: str = "executor/execute"
     oracle_service: str = "sim/oracle"
 

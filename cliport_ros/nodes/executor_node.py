@@ -29,15 +29,19 @@ from std_msgs.msg import Header
 from std_srvs.srv import SetBool
 from trajectory_msgs.msg import JointTrajectory as JointTrajectoryMsg
 
+from cliport_ros import topics
 from cliport_ros.execution.arms import arm_profile
 from cliport_ros.execution.config import ExecutorNodeConfig
+from cliport_ros.execution.frames import check_decision_frame
 from cliport_ros.execution.kinematics import ArmKinematics
 from cliport_ros.execution.planner import PlanError, PlannerConfig, Segment, joint_move, plan_pick_place, plan_push
 from cliport_ros.execution.supervisor import MotionError, SegmentSupervisor
 from cliport_ros.execution.trajectory import JointTrajectory
+from cliport_ros.msg import Heightmap as HeightmapMsg
 from cliport_ros.perception.workspace import Workspace
 from cliport_ros.ros.conversions import pick_place_from_msg, trajectory_to_msg
 from cliport_ros.ros.params import read_config
+from cliport_ros.ros.qos import LATCHED
 from cliport_ros.srv import ExecutePickPlace
 
 Response = ExecutePickPlace.Response
@@ -68,6 +72,10 @@ class ExecutorNode(Node):
         service_group = ReentrantCallbackGroup()  # so a second request runs, and is refused, at once
         self.create_subscription(JointState, "joint_states", self._on_joint_state, 10,
                                  callback_group=MutuallyExclusiveCallbackGroup())
+        # The frame and bounds of the newest heightmap: the terms the policy's decisions are in.
+        self._heightmap_terms: tuple[str, Workspace] | None = None
+        self.create_subscription(HeightmapMsg, topics.HEIGHTMAP, self._on_heightmap, LATCHED,
+                                 callback_group=MutuallyExclusiveCallbackGroup())
         self.gripper = self.create_client(SetBool, cfg.gripper_service, callback_group=MutuallyExclusiveCallbackGroup())
         self.trajectory_pub = self.create_publisher(JointTrajectoryMsg, f"{controller}/joint_trajectory", 10)
         self.create_service(ExecutePickPlace, "executor/execute", self._on_execute, callback_group=service_group)
@@ -96,6 +104,14 @@ class ExecutorNode(Node):
             return
         with self._state_lock:
             self._state = (time.monotonic(), q, dq)
+
+    def _on_heightmap(self, msg: HeightmapMsg) -> None:
+        try:
+            bounds = Workspace(msg.x_min, msg.x_max, msg.y_min, msg.y_max, msg.z_min, msg.z_max, msg.pixel_size)
+        except ValueError as err:
+            self.get_logger().warn(f"ignoring a heightmap with unusable bounds: {err}")
+            return
+        self._heightmap_terms = (msg.header.frame_id, bounds)
 
     def joint_state(self) -> tuple[np.ndarray, np.ndarray | None]:
         """Latest joint positions (and velocities); waits up to ``joint_state_timeout`` for a fresh message."""
@@ -133,6 +149,8 @@ class ExecutorNode(Node):
             response.code, response.message = Response.OUTSIDE_WORKSPACE, f"invalid pick-and-place: {err}"
             return response
         try:
+            check_decision_frame(request.action.header.frame_id, self.cfg.base_frame, self.workspace,
+                                 *(self._heightmap_terms or (None, None)))
             start, _ = self.joint_state()
             planner = plan_push if self.pushes else plan_pick_place
             plan = planner(action, self.kinematics, self.profile, start, self.workspace, self.planner,

@@ -16,10 +16,11 @@ import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
+from cliport_ros import topics
 from cliport_ros.msg import Heightmap as HeightmapMsg
 from cliport_ros.perception.camera import PerceptionError, Pose
 from cliport_ros.perception.config import CameraConfig, PerceptionConfig
@@ -34,8 +35,7 @@ from cliport_ros.ros.conversions import (
     stamp_to_seconds,
 )
 from cliport_ros.ros.params import declare_dataclass
-
-LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL, reliability=ReliabilityPolicy.RELIABLE)
+from cliport_ros.ros.qos import LATCHED
 
 
 class PerceptionNode(Node):
@@ -65,8 +65,8 @@ class PerceptionNode(Node):
                                      qos_profile_sensor_data)
             self.create_subscription(CameraInfo, cam.info_topic, partial(self._on_info, cam.name),
                                      qos_profile_sensor_data)
-        self._heightmap_pub = self.create_publisher(HeightmapMsg, "heightmap", LATCHED)
-        self._preview_pub = self.create_publisher(Image, "heightmap/color", LATCHED)
+        self._heightmap_pub = self.create_publisher(HeightmapMsg, topics.HEIGHTMAP, LATCHED)
+        self._preview_pub = self.create_publisher(Image, topics.HEIGHTMAP_PREVIEW, LATCHED)
         self.get_logger().info(
             f"fusing {', '.join(names)} into a {workspace.shape[0]}x{workspace.shape[1]} heightmap "
             f"in '{self.config.base_frame}' (poses from {self.config.pose_source})"

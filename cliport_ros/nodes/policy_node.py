@@ -27,6 +27,7 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import Marker, MarkerArray
 
+from cliport_ros import topics
 from cliport_ros.decision.config import PolicyNodeConfig
 from cliport_ros.decision.gate import HeightmapGate
 from cliport_ros.decision.policy import (
@@ -42,7 +43,6 @@ from cliport_ros.decision.policy import (
 from cliport_ros.instruction import InstructionError, check_instruction
 from cliport_ros.msg import Heightmap as HeightmapMsg
 from cliport_ros.msg import PickPlace as PickPlaceMsg
-from cliport_ros.nodes.perception_node import LATCHED
 from cliport_ros.perception.camera import PerceptionError
 from cliport_ros.perception.heightmap import Heightmap
 from cliport_ros.perception.visualize import affordance_figure
@@ -54,6 +54,7 @@ from cliport_ros.ros.conversions import (
     stamp_to_seconds,
 )
 from cliport_ros.ros.params import read_config
+from cliport_ros.ros.qos import LATCHED
 from cliport_ros.srv import ExecutePickPlace, Instruct, OracleAction
 
 Code = Instruct.Response
@@ -79,9 +80,9 @@ class PolicyNode(Node):
                                  callback_group=MutuallyExclusiveCallbackGroup())
         self.executor_client = self.create_client(ExecutePickPlace, self.cfg.executor_service, callback_group=clients)
         self.oracle_client = self.create_client(OracleAction, self.cfg.oracle_service, callback_group=clients)
-        self.affordance_pub = self.create_publisher(Image, "policy/affordance", LATCHED)
-        self.marker_pub = self.create_publisher(MarkerArray, "policy/markers", LATCHED)
-        self.decision_pub = self.create_publisher(PickPlaceMsg, "policy/decision", LATCHED)
+        self.affordance_pub = self.create_publisher(Image, topics.AFFORDANCE, LATCHED)
+        self.marker_pub = self.create_publisher(MarkerArray, topics.MARKERS, LATCHED)
+        self.decision_pub = self.create_publisher(PickPlaceMsg, topics.DECISION, LATCHED)
         self.create_service(Instruct, "instruct", self._on_instruct, callback_group=ReentrantCallbackGroup())
         self.get_logger().info(f"serving /instruct with the {self.policy.label}")
 

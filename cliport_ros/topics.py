@@ -1,0 +1,7 @@
+"""Topic names the nodes agree on (relative, so a namespace or a remap moves them all), written once."""
+
+HEIGHTMAP = "heightmap"  # cliport_ros/Heightmap, latched: perception_node -> policy_node, executor_node
+HEIGHTMAP_PREVIEW = "heightmap/color"  # sensor_msgs/Image of the colormap, for RViz
+AFFORDANCE = "policy/affordance"  # sensor_msgs/Image: the scene with the policy's pick and place maps
+MARKERS = "policy/markers"  # visualization_msgs/MarkerArray: arrows at the pick and the place
+DECISION = "policy/decision"  # cliport_ros/PickPlace: what the policy decided, before it is executed
