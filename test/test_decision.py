@@ -94,6 +94,17 @@ def test_gate_waits_for_the_first_heightmap_taken_after_the_motion():
     assert time.monotonic() - started < 5.0  # woken by the offer, not by the 10 s deadline
 
 
+def test_a_heightmap_the_cameras_barely_saw_is_refused():
+    from cliport_ros.decision.gate import check_observed
+    from cliport_ros.perception.heightmap import Heightmap
+
+    heightmap = random_heightmap()
+    assert check_observed(heightmap, 0.05) is heightmap
+    blank = Heightmap(np.zeros_like(heightmap.color), np.zeros_like(heightmap.height), heightmap.workspace)
+    err = refusal(lambda: check_observed(blank, 0.05))
+    assert err.reason is Reason.STALE_HEIGHTMAP and "saw 0.0 %" in str(err)
+
+
 @pytest.mark.parametrize("field", ["max_heightmap_age", "heightmap_wait", "max_clock_skew"])
 @pytest.mark.parametrize("value", [-1.0, math.nan, math.inf])
 def test_gate_config_names_a_bad_bound(field, value):

@@ -122,6 +122,12 @@ BAD_INPUTS = {
         lambda m: _replace(m, "left", 0, _with_zero_k(m["left"][0])),
         "uncalibrated",
     ),
+    "every camera's depth NaN": (
+        lambda m: {cam: (info, color, array_to_image(np.full((depth.height, depth.width), np.nan, np.float32),
+                                                     "32FC1", depth.header))
+                   for cam, (info, color, depth) in m.items()},
+        "no camera saw any point",
+    ),
 }
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from cliport_ros.decision.policy import Reason, RefusedError
+from cliport_ros.perception.heightmap import Heightmap
 
 T = TypeVar("T")
 
@@ -28,12 +29,17 @@ class GateConfig:
     max_heightmap_age: float = 5.0  # s between the heightmap's stamp and the decision
     heightmap_wait: float = 5.0  # s to wait for a heightmap taken after the last motion ended
     max_clock_skew: float = 1.0  # s a stamp may lie ahead of this clock before the clocks count as disagreeing
+    # Fewest workspace cells a camera must have seen: all-invalid depth gives a blank map that reads as an
+    # empty table. Low, because one real camera leaves much of a rectangular workspace unseen.
+    min_observed: float = 0.05
 
     def __post_init__(self) -> None:
         for name in ("max_heightmap_age", "heightmap_wait", "max_clock_skew"):
             value = getattr(self, name)
             if not value >= 0.0 or value == float("inf"):
                 raise ValueError(f"GateConfig: {name}={value} must be a finite number >= 0")
+        if not 0.0 <= self.min_observed <= 1.0:
+            raise ValueError(f"GateConfig: min_observed={self.min_observed} must lie in [0, 1]")
 
 
 class HeightmapGate(Generic[T]):
@@ -92,3 +98,12 @@ class HeightmapGate(Generic[T]):
                 self._cond.wait(timeout=min(0.1, left))  # re-checks age too: the clock moves on its own
             assert self._newest is not None
             return self._newest
+
+
+def check_observed(heightmap: Heightmap, min_observed: float) -> Heightmap:
+    """The heightmap, if cameras saw at least ``min_observed`` of its cells; a decision on less is a guess."""
+    seen = float(heightmap.observed.mean())
+    if not seen >= min_observed:
+        raise RefusedError(Reason.STALE_HEIGHTMAP, f"the cameras saw {100 * seen:.1f} % of the workspace (min_observed "
+                           f"{100 * min_observed:g} %): no valid depth, or the cameras look elsewhere")
+    return heightmap

@@ -99,6 +99,11 @@ class PerceptionNode(Node):
             self.get_logger().warning(f"dropped a frame set: {err}", throttle_duration_sec=2.0)
             return
         heightmap = fuse(views, self.config.workspace, self.config.floor_tolerance)
+        if not heightmap.observed.any():  # a blank map would read as an empty table
+            self.dropped_sets += 1
+            self.last_drop_reason = "no camera saw any point of the workspace (all depth invalid, or out of view)"
+            self.get_logger().warning(f"dropped a frame set: {self.last_drop_reason}", throttle_duration_sec=2.0)
+            return
         oldest = min((m.header.stamp for m in matched.values()), key=stamp_to_seconds)
         header = Header(stamp=oldest, frame_id=self.config.base_frame)
         msg = heightmap_to_msg(heightmap, header, [c.name for c in self.config.cameras])

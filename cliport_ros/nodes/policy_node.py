@@ -29,7 +29,7 @@ from visualization_msgs.msg import Marker, MarkerArray
 
 from cliport_ros import topics
 from cliport_ros.decision.config import PolicyNodeConfig
-from cliport_ros.decision.gate import HeightmapGate
+from cliport_ros.decision.gate import HeightmapGate, check_observed
 from cliport_ros.decision.policy import (
     ORACLE,
     Decision,
@@ -97,7 +97,7 @@ class PolicyNode(Node):
         """The newest heightmap if the gate lets it through, as a message and as core type."""
         _, msg = self.gate.fresh()
         try:
-            return msg, heightmap_from_msg(msg)
+            return msg, check_observed(heightmap_from_msg(msg), self.cfg.min_observed)
         except PerceptionError as err:
             raise RefusedError(Reason.STALE_HEIGHTMAP, f"the newest heightmap is unusable: {err}") from err
 
