@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from cliport_ros.perception.camera import Camera, Intrinsics, PerceptionError, Pose, decode_depth
+from cliport_ros.perception.camera import Camera, Extrinsics, Intrinsics, PerceptionError, decode_depth
 from cliport_ros.perception.synthetic import look_at_pose
 
 
@@ -38,7 +38,7 @@ def test_zero_focal_length_is_refused():
 
 def test_non_unit_quaternion_is_refused():
     with pytest.raises(PerceptionError, match="unit quaternion"):
-        Pose((0, 0, 0), (0, 0, 0, 2))
+        Extrinsics((0, 0, 0), (0, 0, 0, 2))
 
 
 def test_backprojected_pixel_lands_where_the_camera_looks():

@@ -11,7 +11,7 @@ import pytest
 
 from cliport_ros.execution.planner import Segment
 from cliport_ros.execution.supervisor import MotionError, SegmentSupervisor, SupervisorConfig
-from cliport_ros.execution.trajectory import JointTrajectory
+from cliport_ros.execution.trajectory import Trajectory
 
 JOINTS = ("a", "b")
 FAST = SupervisorConfig(timeout_factor=1.0, timeout_margin=0.3)
@@ -19,7 +19,7 @@ FAST = SupervisorConfig(timeout_factor=1.0, timeout_margin=0.3)
 
 def move(name: str, goal: tuple[float, float], gripper: str | None = None, duration: float = 0.05) -> Segment:
     """Two points (a hold has one), reaching ``goal`` after ``duration`` s."""
-    return Segment(name, JointTrajectory(JOINTS, np.array([duration / 2, duration]), np.array([goal, goal])), gripper)
+    return Segment(name, Trajectory(JOINTS, np.array([duration / 2, duration]), np.array([goal, goal])), gripper)
 
 
 class FollowingArm:
@@ -29,10 +29,10 @@ class FollowingArm:
     def __init__(self, holds: bool = True, stuck: bool = False) -> None:
         self.holds, self.stuck = holds, stuck
         self.q = np.zeros(len(JOINTS))
-        self.sent: list[tuple[float, JointTrajectory, np.ndarray]] = []
+        self.sent: list[tuple[float, Trajectory, np.ndarray]] = []
         self.events: list[str] = []
 
-    def send(self, trajectory: JointTrajectory) -> None:
+    def send(self, trajectory: Trajectory) -> None:
         self.sent.append((time.monotonic(), trajectory, self.position()))
         kind = "hold" if len(trajectory.times) == 1 else "send"
         self.events.append(f"{kind} {tuple(round(float(v), 3) for v in trajectory.positions[-1])}")

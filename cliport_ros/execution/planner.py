@@ -18,7 +18,7 @@ import numpy as np
 from cliport_ros.execution.actions import PUSH_SPEED, PickPlace, push_stroke
 from cliport_ros.execution.arms import ArmProfile
 from cliport_ros.execution.kinematics import ArmKinematics, IKError
-from cliport_ros.execution.trajectory import JointTrajectory
+from cliport_ros.execution.trajectory import Trajectory
 from cliport_ros.perception.workspace import Workspace
 
 PICK_FLOOR = 0.005  # metres above the table: the fingertips go no lower
@@ -38,7 +38,7 @@ class Segment:
     command to issue once it has finished: "grip", "release" or None."""
 
     name: str
-    trajectory: JointTrajectory
+    trajectory: Trajectory
     gripper: str | None = None
 
 
@@ -168,14 +168,14 @@ def plan_push(action: PickPlace, kin: ArmKinematics, profile: ArmProfile, start:
     return [Segment(name, time_parameterise(kin.joint_names, path, limit, config)) for name, path, limit in paths]
 
 
-def joint_move(kin: ArmKinematics, start: np.ndarray, goal: np.ndarray, config: PlannerConfig) -> JointTrajectory:
+def joint_move(kin: ArmKinematics, start: np.ndarray, goal: np.ndarray, config: PlannerConfig) -> Trajectory:
     """A joint-space move from ``start`` to ``goal`` (J,), rest to rest, within the scaled velocity limits."""
     path = np.stack([np.asarray(start, dtype=float), np.asarray(goal, dtype=float)])
     return time_parameterise(kin.joint_names, path, config.velocity_scale * kin.velocity_limits, config)
 
 
 def time_parameterise(joint_names: tuple[str, ...], path: np.ndarray, vmax: np.ndarray,
-                      config: PlannerConfig) -> JointTrajectory:
+                      config: PlannerConfig) -> Trajectory:
     """Follow the joint polyline ``path`` (K+1, J) from rest to rest, no joint faster than ``vmax`` (J,) rad/s.
 
     A path parameter u runs 0..K, one unit per polyline step (equal tool
@@ -192,13 +192,13 @@ def time_parameterise(joint_names: tuple[str, ...], path: np.ndarray, vmax: np.n
     tau = np.arange(1, samples + 1) / samples
     if count == 0:  # already there: hold still for the minimum time
         positions = np.repeat(path[:1], samples, axis=0)
-        return JointTrajectory(joint_names, tau * duration, positions, np.zeros_like(positions))
+        return Trajectory(joint_names, tau * duration, positions, np.zeros_like(positions))
     u = count * (10 * tau**3 - 15 * tau**4 + 6 * tau**5)
     u_dot = count / duration * 30 * tau**2 * (1 - tau) ** 2
     k = np.minimum(np.floor(u).astype(int), count - 1)
     positions = path[k] + (u - k)[:, None] * steps[k]
     positions[-1] = path[-1]  # exactly, not up to rounding
-    return JointTrajectory(joint_names, tau * duration, positions, u_dot[:, None] * steps[k])
+    return Trajectory(joint_names, tau * duration, positions, u_dot[:, None] * steps[k])
 
 
 def _line(kin: ArmKinematics, label: str, start: np.ndarray, end: np.ndarray, start_yaw: float,

@@ -31,7 +31,7 @@ from typing import Protocol
 import numpy as np
 
 from cliport_ros.execution.planner import Segment
-from cliport_ros.execution.trajectory import JointTrajectory
+from cliport_ros.execution.trajectory import Trajectory
 
 
 class MotionError(RuntimeError):
@@ -67,7 +67,7 @@ class SupervisorConfig:
 class ArmIO(Protocol):
     """How the supervisor reaches an arm and its gripper."""
 
-    def send(self, trajectory: JointTrajectory) -> None:
+    def send(self, trajectory: Trajectory) -> None:
         """Hand one trajectory to the arm's controller (returns at once)."""
 
     def state(self) -> tuple[np.ndarray, np.ndarray | None]:
@@ -161,7 +161,7 @@ class SegmentSupervisor:
             q, _ = self.arm.state()
         except MotionError:
             return
-        self.arm.send(JointTrajectory(self._names, np.array([self.hold_time]), np.asarray(q, dtype=float)[None]))
+        self.arm.send(Trajectory(self._names, np.array([self.hold_time]), np.asarray(q, dtype=float)[None]))
         self.stopped_at = time.monotonic()
         deadline = self.stopped_at + self.cfg.stop_timeout
         while time.monotonic() < deadline:

@@ -8,7 +8,7 @@ import numpy as np
 
 
 @dataclass(frozen=True)
-class JointTrajectory:
+class Trajectory:
     """Waypoints ``positions`` (N, J) in radians reached at ``times`` (N,) seconds from the start.
 
     ``velocities`` (N, J) rad/s, when given, are the joint velocities at the
@@ -59,11 +59,11 @@ class JointTrajectory:
         return ((2 * s**3 - 3 * s**2 + 1) * positions[k] + (s**3 - 2 * s**2 + s) * h * velocities[k]
                 + (-2 * s**3 + 3 * s**2) * positions[k + 1] + (s**3 - s**2) * h * velocities[k + 1])
 
-    def reordered(self, names: list[str]) -> JointTrajectory:
+    def reordered(self, names: list[str]) -> Trajectory:
         """The same trajectory with joints in ``names`` order; every joint must be present."""
         missing = set(names) - set(self.joint_names)
         if missing:
             raise ValueError(f"trajectory lacks joints {sorted(missing)}; it names {list(self.joint_names)}")
         index = [self.joint_names.index(n) for n in names]
         velocities = None if self.velocities is None else np.asarray(self.velocities)[:, index]
-        return JointTrajectory(tuple(names), self.times, np.asarray(self.positions)[:, index], velocities)
+        return Trajectory(tuple(names), self.times, np.asarray(self.positions)[:, index], velocities)

@@ -27,7 +27,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Header
 from std_srvs.srv import SetBool
-from trajectory_msgs.msg import JointTrajectory as JointTrajectoryMsg
+from trajectory_msgs.msg import JointTrajectory
 
 from cliport_ros import topics
 from cliport_ros.execution.arms import arm_profile
@@ -36,7 +36,7 @@ from cliport_ros.execution.frames import check_decision_frame
 from cliport_ros.execution.kinematics import ArmKinematics
 from cliport_ros.execution.planner import PlanError, PlannerConfig, Segment, joint_move, plan_pick_place, plan_push
 from cliport_ros.execution.supervisor import MotionError, SegmentSupervisor
-from cliport_ros.execution.trajectory import JointTrajectory
+from cliport_ros.execution.trajectory import Trajectory
 from cliport_ros.msg import Heightmap as HeightmapMsg
 from cliport_ros.perception.workspace import Workspace
 from cliport_ros.ros.conversions import pick_place_from_msg, trajectory_to_msg
@@ -77,7 +77,7 @@ class ExecutorNode(Node):
         self.create_subscription(HeightmapMsg, topics.HEIGHTMAP, self._on_heightmap, LATCHED,
                                  callback_group=MutuallyExclusiveCallbackGroup())
         self.gripper = self.create_client(SetBool, cfg.gripper_service, callback_group=MutuallyExclusiveCallbackGroup())
-        self.trajectory_pub = self.create_publisher(JointTrajectoryMsg, f"{controller}/joint_trajectory", 10)
+        self.trajectory_pub = self.create_publisher(JointTrajectory, f"{controller}/joint_trajectory", 10)
         self.create_service(ExecutePickPlace, "executor/execute", self._on_execute, callback_group=service_group)
         self.get_logger().info(f"executing for a {cfg.arm} ({self.profile.gripper}) on "
                                f"{controller}/joint_trajectory, gripper {self.gripper.srv_name}")
@@ -187,7 +187,7 @@ class ExecutorNode(Node):
         return response
 
     # -- ArmIO: how the supervisor reaches the arm ----------------------------------------------------------
-    def send(self, trajectory: JointTrajectory) -> None:
+    def send(self, trajectory: Trajectory) -> None:
         msg = trajectory_to_msg(trajectory, Header(frame_id=self.cfg.base_frame))
         msg.joint_names = list(self.joint_names)
         self.trajectory_pub.publish(msg)

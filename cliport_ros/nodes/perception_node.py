@@ -22,7 +22,7 @@ from std_msgs.msg import Header
 
 from cliport_ros import topics
 from cliport_ros.msg import Heightmap as HeightmapMsg
-from cliport_ros.perception.camera import PerceptionError, Pose
+from cliport_ros.perception.camera import Extrinsics, PerceptionError
 from cliport_ros.perception.config import CameraConfig, PerceptionConfig
 from cliport_ros.perception.heightmap import RGBDView, fuse
 from cliport_ros.perception.sync import ApproximateSync
@@ -124,7 +124,7 @@ class PerceptionNode(Node):
         camera = cam.to_camera(intrinsics=intrinsics_from_camera_info(info), pose=pose)
         return RGBDView(camera, rgb_from_image(color), depth_from_image(depth))
 
-    def _lookup_pose(self, cam: CameraConfig, color: Image) -> Pose:
+    def _lookup_pose(self, cam: CameraConfig, color: Image) -> Extrinsics:
         frame = color.header.frame_id or cam.frame_id
         try:
             tf = self._tf_buffer.lookup_transform(self.config.base_frame, frame, color.header.stamp)
@@ -133,7 +133,7 @@ class PerceptionNode(Node):
                 f"camera {cam.name!r}: no transform {self.config.base_frame} <- {frame}: {err}"
             ) from err
         t, q = tf.transform.translation, tf.transform.rotation
-        return Pose((t.x, t.y, t.z), (q.x, q.y, q.z, q.w))
+        return Extrinsics((t.x, t.y, t.z), (q.x, q.y, q.z, q.w))
 
 
 def parameter_overrides(config: PerceptionConfig) -> list[Parameter]:

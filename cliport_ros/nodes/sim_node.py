@@ -32,10 +32,10 @@ from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Header
 from std_srvs.srv import SetBool
-from trajectory_msgs.msg import JointTrajectory as JointTrajectoryMsg
+from trajectory_msgs.msg import JointTrajectory
 
 from cliport_ros.execution.arms import arm_profile
-from cliport_ros.execution.trajectory import JointTrajectory
+from cliport_ros.execution.trajectory import Trajectory
 from cliport_ros.instruction import same_instruction
 from cliport_ros.ros.camera_publisher import CameraPublisher
 from cliport_ros.ros.conversions import pick_place_to_msg, trajectory_from_msg
@@ -62,7 +62,7 @@ class SimNode(Node):
         self.sim = TabletopSim(SimConfig(arm=arm, cameras=cfg.camera_config))
         self.task = None
         self.seed = -1
-        self._trajectory: JointTrajectory | None = None
+        self._trajectory: Trajectory | None = None
         self._trajectory_start = (0.0, np.zeros(0))  # (sim time, joint positions)
         self.sim_time = 0.0
         self._last_wall = time.monotonic()
@@ -70,7 +70,7 @@ class SimNode(Node):
 
         self.cameras = CameraPublisher(self, self.sim.perception.cameras)
         self.joint_pub = self.create_publisher(JointState, "joint_states", 10)
-        self.create_subscription(JointTrajectoryMsg, f"{controller}/joint_trajectory", self._on_trajectory, 10)
+        self.create_subscription(JointTrajectory, f"{controller}/joint_trajectory", self._on_trajectory, 10)
         self.create_service(SetBool, "gripper/set", self._on_gripper)
         self.create_service(ResetTask, "sim/reset", self._on_reset)
         self.create_service(TaskStatus, "sim/status", self._on_status)
@@ -121,7 +121,7 @@ class SimNode(Node):
         self.cameras.publish(self.sim.observe(), self.get_clock().now().to_msg())
 
     # -- callbacks ----------------------------------------------------------------------------------------
-    def _on_trajectory(self, msg: JointTrajectoryMsg) -> None:
+    def _on_trajectory(self, msg: JointTrajectory) -> None:
         try:
             trajectory = trajectory_from_msg(msg).reordered(self.sim.arm.joint_names)
         except ValueError as err:

@@ -74,7 +74,7 @@ class Intrinsics:
 
 
 @dataclass(frozen=True)
-class Pose:
+class Extrinsics:
     """A rigid transform: position (m) and quaternion (x, y, z, w) of a child frame in a parent frame."""
 
     position: tuple[float, float, float] = (0.0, 0.0, 0.0)
@@ -82,11 +82,11 @@ class Pose:
 
     def __post_init__(self) -> None:
         if len(self.position) != 3:
-            raise PerceptionError(f"Pose: position needs 3 values, got {len(self.position)}")
+            raise PerceptionError(f"Extrinsics: position needs 3 values, got {len(self.position)}")
         if len(self.orientation) != 4:
-            raise PerceptionError(f"Pose: orientation needs 4 values (x, y, z, w), got {len(self.orientation)}")
+            raise PerceptionError(f"Extrinsics: orientation needs 4 values (x, y, z, w), got {len(self.orientation)}")
         if not np.isclose(np.linalg.norm(self.orientation), 1.0, atol=1e-3):
-            raise PerceptionError(f"Pose: orientation {self.orientation} is not a unit quaternion")
+            raise PerceptionError(f"Extrinsics: orientation {self.orientation} is not a unit quaternion")
 
     @property
     def rotation(self) -> np.ndarray:
@@ -104,7 +104,7 @@ class Camera:
 
     name: str
     intrinsics: Intrinsics
-    pose: Pose = field(default_factory=Pose)
+    pose: Extrinsics = field(default_factory=Extrinsics)
 
     @cached_property
     def rays(self) -> np.ndarray:

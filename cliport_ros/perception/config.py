@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from cliport_ros.perception.camera import Camera, Intrinsics, Pose
+from cliport_ros.perception.camera import Camera, Extrinsics, Intrinsics
 from cliport_ros.perception.workspace import Workspace
 
 
@@ -55,17 +55,17 @@ class CameraConfig:
     def __post_init__(self) -> None:
         if not self.name:
             raise ValueError("CameraConfig: name must not be empty")
-        Pose(tuple(self.position), tuple(self.orientation))  # validates, names the bad field
+        Extrinsics(tuple(self.position), tuple(self.orientation))  # validates, names the bad field
 
     @property
-    def pose(self) -> Pose:
-        return Pose(tuple(self.position), tuple(self.orientation))
+    def pose(self) -> Extrinsics:
+        return Extrinsics(tuple(self.position), tuple(self.orientation))
 
     @property
     def intrinsics(self) -> Intrinsics:
         return Intrinsics(self.width, self.height, self.fx, self.fy, self.cx, self.cy)
 
-    def to_camera(self, intrinsics: Intrinsics | None = None, pose: Pose | None = None) -> Camera:
+    def to_camera(self, intrinsics: Intrinsics | None = None, pose: Extrinsics | None = None) -> Camera:
         """A :class:`Camera`, with intrinsics (from camera_info) or pose (from tf) overriding config."""
         return Camera(self.name, intrinsics or self.intrinsics, pose or self.pose)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cliport_ros.perception.camera import Camera, Intrinsics, Pose
+from cliport_ros.perception.camera import Camera, Extrinsics, Intrinsics
 from cliport_ros.perception.heightmap import RGBDView
 
 
@@ -72,7 +72,7 @@ def render(camera: Camera, scene: Scene) -> RGBDView:
     return RGBDView(camera, rgb, depth)
 
 
-def look_at_pose(eye: Sequence[float], target: Sequence[float], up: Sequence[float] = (0, 0, 1)) -> Pose:
+def look_at_pose(eye: Sequence[float], target: Sequence[float], up: Sequence[float] = (0, 0, 1)) -> Extrinsics:
     """Optical-frame pose of a camera at ``eye`` looking at ``target`` (z forward, y down)."""
     from scipy.spatial.transform import Rotation
 
@@ -84,7 +84,7 @@ def look_at_pose(eye: Sequence[float], target: Sequence[float], up: Sequence[flo
     x /= np.linalg.norm(x)
     y = np.cross(z, x)
     quat = Rotation.from_matrix(np.stack([x, y, z], axis=1)).as_quat()
-    return Pose(tuple(float(v) for v in eye), tuple(float(v) for v in quat))
+    return Extrinsics(tuple(float(v) for v in eye), tuple(float(v) for v in quat))
 
 
 def top_down_camera(

@@ -14,12 +14,11 @@ from geometry_msgs.msg import Point, Pose, Quaternion
 from scipy.spatial.transform import Rotation
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
-from trajectory_msgs.msg import JointTrajectory as JointTrajectoryMsg
-from trajectory_msgs.msg import JointTrajectoryPoint
+from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
 from cliport_ros.decision.policy import Decision
 from cliport_ros.execution.actions import PickPlace
-from cliport_ros.execution.trajectory import JointTrajectory
+from cliport_ros.execution.trajectory import Trajectory
 from cliport_ros.msg import Heightmap as HeightmapMsg
 from cliport_ros.msg import PickPlace as PickPlaceMsg
 from cliport_ros.perception.camera import DEPTH_ENCODINGS, Intrinsics, PerceptionError, decode_depth
@@ -185,13 +184,13 @@ def decision_from_msg(msg: PickPlaceMsg) -> Decision:
                     float(msg.pick_confidence), float(msg.place_confidence))
 
 
-def trajectory_from_msg(msg: JointTrajectoryMsg) -> JointTrajectory:
+def trajectory_from_msg(msg: JointTrajectory) -> Trajectory:
     times = [stamp_to_seconds(p.time_from_start) for p in msg.points]
-    return JointTrajectory(tuple(msg.joint_names), np.array(times), np.array([list(p.positions) for p in msg.points]))
+    return Trajectory(tuple(msg.joint_names), np.array(times), np.array([list(p.positions) for p in msg.points]))
 
 
-def trajectory_to_msg(trajectory: JointTrajectory, header: Header) -> JointTrajectoryMsg:
-    msg = JointTrajectoryMsg(header=header, joint_names=list(trajectory.joint_names))
+def trajectory_to_msg(trajectory: Trajectory, header: Header) -> JointTrajectory:
+    msg = JointTrajectory(header=header, joint_names=list(trajectory.joint_names))
     velocities = trajectory.velocities
     for k, (t, q) in enumerate(zip(trajectory.times, trajectory.positions, strict=True)):
         point = JointTrajectoryPoint(positions=[float(v) for v in q])
