@@ -81,14 +81,27 @@ def test_camera_info_round_trip_and_uncalibrated_refusal():
 def test_heightmap_message_round_trip():
     ws = Workspace()
     rng = np.random.default_rng(1)
+    seen = rng.random(ws.shape) > 0.3
     hm = Heightmap(
-        rng.integers(0, 255, (*ws.shape, 3), dtype=np.uint8), rng.random(ws.shape, dtype=np.float32) * 0.2, ws
+        rng.integers(0, 255, (*ws.shape, 3), dtype=np.uint8), rng.random(ws.shape, dtype=np.float32) * 0.2, ws, seen
     )
     msg = heightmap_to_msg(hm, Header(frame_id="base_link"), ["front"])
     back = heightmap_from_msg(msg)
     assert back.workspace == ws
     assert np.array_equal(back.color, hm.color) and np.array_equal(back.height, hm.height)
-    assert msg.height.encoding == "32FC1" and msg.color.encoding == "rgb8" and list(msg.cameras) == ["front"]
+    assert np.array_equal(back.observed, seen)  # the mask, not a guess from colour and height
+    assert msg.height.encoding == "32FC1" and msg.color.encoding == "rgb8" and msg.observed.encoding == "mono8"
+    assert list(msg.cameras) == ["front"]
+
+
+def test_a_heightmap_message_without_a_mask_falls_back_to_what_is_not_black_at_zero():
+    ws = Workspace()
+    color = np.zeros((*ws.shape, 3), np.uint8)
+    color[:10] = 200
+    msg = heightmap_to_msg(Heightmap(color, np.zeros(ws.shape, np.float32), ws), Header(), [])
+    msg.observed = type(msg.observed)()  # as a publisher that predates the mask sends it
+    back = heightmap_from_msg(msg)
+    assert back.seen is None and back.observed[:10].all() and not back.observed[10:].any()
 
 
 def test_heightmap_message_with_inconsistent_grid_is_refused():

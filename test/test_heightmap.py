@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from cliport_ros.perception.camera import PerceptionError
-from cliport_ros.perception.heightmap import RGBDView, fuse
+from cliport_ros.perception.config import PerceptionConfig
+from cliport_ros.perception.heightmap import Heightmap, RGBDView, fuse
 from cliport_ros.perception.synthetic import Box, Scene, render, top_down_camera
 
 from conftest import BLOCK, TALL_BOX
@@ -94,3 +95,89 @@ def test_mismatched_view_is_refused(ravens):
         RGBDView(view.camera, view.rgb, view.depth[:-1])
     with pytest.raises(PerceptionError):
         fuse([], ravens.workspace)
+
+
+# -- a real camera's artefacts: a D435-like view 0.7 m away, 45 degrees off vertical ------------------
+REAL_SCENE = Scene(boxes=(Box((0.45, -0.08, 0.02), (0.04, 0.04, 0.04)),
+                          Box((0.55, 0.06, 0.03), (0.05, 0.05, 0.06), (40, 160, 60)),
+                          Box((0.50, -0.20, 0.025), (0.08, 0.06, 0.05), (50, 80, 220))))
+
+
+def truth(workspace, scene):
+    """(true height, cells of object tops at least one cell inside their edge, cells' distance in cells from
+    the nearest object footprint: 0 inside)."""
+    import cv2
+
+    rows, cols = workspace.shape
+    xs, ys = np.meshgrid(workspace.x_min + (np.arange(cols) + 0.5) * workspace.pixel_size,
+                         workspace.y_min + (np.arange(rows) + 0.5) * workspace.pixel_size)
+    height = np.zeros(workspace.shape)
+    inner, footprint = np.zeros(workspace.shape, bool), np.zeros(workspace.shape, bool)
+    for box in scene.boxes:
+        half = np.asarray(box.size[:2]) / 2
+        inside = (abs(xs - box.center[0]) <= half[0]) & (abs(ys - box.center[1]) <= half[1])
+        footprint |= inside
+        height[inside] = np.maximum(height[inside], box.top)
+        inner |= (abs(xs - box.center[0]) <= half[0] - workspace.pixel_size) & \
+                 (abs(ys - box.center[1]) <= half[1] - workspace.pixel_size)
+    distance = cv2.distanceTransform((~footprint).astype(np.uint8), cv2.DIST_C, 3)
+    return height, inner, distance
+
+
+def real_view():
+    from cliport_ros.perception.synthetic import like_a_real_camera, oblique_camera
+
+    return like_a_real_camera(render(oblique_camera(distance=0.7, tilt_deg=45.0), REAL_SCENE),
+                              np.random.default_rng(0))
+
+
+def artefacts(heightmap):
+    true, inner, distance = truth(heightmap.workspace, REAL_SCENE)
+    seen = heightmap.observed
+    holes = (inner & ~(seen & (np.abs(heightmap.height - true) < 0.01))).sum() / inner.sum()
+    false_beyond_two = int((seen & (distance > 2) & (heightmap.height > 0.01)).sum())
+    table = seen & (distance > 2)
+    return holes, false_beyond_two, float(np.abs(heightmap.height[table]).max())
+
+
+def test_a_real_cameras_mixed_pixels_leave_false_heights_without_the_filters(ravens):
+    _, false_cells, _ = artefacts(fuse([real_view()], ravens.workspace, 0.01))
+    assert false_cells > 50  # the streaks the filters exist for
+
+
+def test_with_the_filters_object_tops_are_whole_and_no_streak_leaves_an_edge(ravens):
+    cfg = PerceptionConfig(cameras=ravens.cameras)  # the real-camera defaults
+    heightmap = fuse([real_view()], ravens.workspace, 0.01, cfg.flying_pixel_threshold, cfg.fill_holes)
+    holes, false_cells, table_error = artefacts(heightmap)
+    assert holes <= 0.02
+    assert false_cells == 0  # nothing more than 1 cm high beyond two cells of an object
+    assert table_error <= 0.005
+
+
+def test_unseen_cells_are_marked_and_not_mistaken_for_table(ravens):
+    view = real_view()
+    heightmap = fuse([view], ravens.workspace, 0.01, 0.01, 1)
+    _, _, distance = truth(ravens.workspace, REAL_SCENE)
+    # The camera looks from -x: behind the tallest box (+x side) lies its shadow, height 0 and unseen.
+    shadow = ~heightmap.observed & (distance > 2)
+    assert 0.05 < shadow.mean() < 0.6
+    assert (heightmap.height[shadow] == 0).all() and not heightmap.observed[shadow].any()
+    seen_black = Heightmap(np.zeros_like(heightmap.color), np.zeros_like(heightmap.height), heightmap.workspace,
+                           np.ones_like(heightmap.observed))
+    assert seen_black.observed.all()  # a seen black cell at height 0 is seen: the mask says so, not the colour
+
+
+def test_hole_filling_fills_a_stripe_on_a_top_but_not_an_edge_against_the_table():
+    from cliport_ros.perception.filters import fill_small_holes
+
+    height = np.zeros((20, 20), np.float32)
+    height[5:15, 5:15] = 0.04  # a box top
+    seen = np.ones_like(height, bool)
+    seen[5:15, 9] = False  # a stripe across the top the camera's pixels missed
+    seen[3:5, 16:18] = False  # a 2x2 hole in the table
+    seen[10, 14:16] = False  # a notch at the top's edge: top on one side, table on the other
+    color = np.full((20, 20, 3), 100, np.uint8)
+    h, _, s = fill_small_holes(height, color, seen, radius=1)
+    assert s[6:14, 9].all() and np.allclose(h[6:14, 9], 0.04)
+    assert s[3:5, 16:18].all() and np.allclose(h[3:5, 16:18], 0.0)
+    assert not s[10, 14:16].any()  # its neighbours disagree: left unseen, not given a height

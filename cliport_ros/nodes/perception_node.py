@@ -22,9 +22,9 @@ from std_msgs.msg import Header
 
 from cliport_ros import topics
 from cliport_ros.msg import Heightmap as HeightmapMsg
-from cliport_ros.perception.camera import Extrinsics, PerceptionError
-from cliport_ros.perception.config import CameraConfig, PerceptionConfig
-from cliport_ros.perception.heightmap import RGBDView, fuse
+from cliport_ros.perception.camera import Camera, Extrinsics, PerceptionError
+from cliport_ros.perception.config import CameraConfig, PerceptionConfig, fuse_views
+from cliport_ros.perception.heightmap import RGBDView
 from cliport_ros.perception.sync import ApproximateSync
 from cliport_ros.perception.workspace import Workspace
 from cliport_ros.ros.conversions import (
@@ -52,6 +52,7 @@ class PerceptionNode(Node):
         )
         self._tf_buffer = self._make_tf_buffer() if self.config.pose_source == "tf" else None
         self.camera_infos: dict[str, CameraInfo] = {}  # latest per camera; intrinsics rarely change
+        self._cameras: dict[str, Camera] = {}  # per camera, the last calibration and its rays
         self._sync = ApproximateSync([(c.name, kind) for c in cameras for kind in ("color", "depth")],
                                      slop=self.config.sync_slop)
         self.dropped_sets = 0
@@ -98,7 +99,7 @@ class PerceptionNode(Node):
             self.last_drop_reason = str(err)
             self.get_logger().warning(f"dropped a frame set: {err}", throttle_duration_sec=2.0)
             return
-        heightmap = fuse(views, self.config.workspace, self.config.floor_tolerance)
+        heightmap = fuse_views(views, self.config)
         if not heightmap.observed.any():  # a blank map would read as an empty table
             self.dropped_sets += 1
             self.last_drop_reason = "no camera saw any point of the workspace (all depth invalid, or out of view)"
@@ -122,6 +123,11 @@ class PerceptionNode(Node):
             raise PerceptionError(f"camera {cam.name!r}: image sizes disagree: {sizes}")
         pose = self._lookup_pose(cam, color) if self._tf_buffer is not None else None
         camera = cam.to_camera(intrinsics=intrinsics_from_camera_info(info), pose=pose)
+        cached = self._cameras.get(cam.name)
+        if cached is not None and (cached.intrinsics, cached.pose) == (camera.intrinsics, camera.pose):
+            camera = cached  # its ray grid is already computed: rebuilt only when the calibration changes
+        else:
+            self._cameras[cam.name] = camera
         return RGBDView(camera, rgb_from_image(color), depth_from_image(depth))
 
     def _lookup_pose(self, cam: CameraConfig, color: Image) -> Extrinsics:

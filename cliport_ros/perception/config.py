@@ -7,6 +7,7 @@ benchmarks, tests) through :func:`load_perception_config`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import yaml
 
 from cliport_ros.perception.camera import Camera, Extrinsics, Intrinsics
+from cliport_ros.perception.heightmap import Heightmap, RGBDView, fuse
 from cliport_ros.perception.workspace import Workspace
 
 
@@ -83,6 +85,9 @@ class PerceptionConfig:
     sync_slop: float = 0.02
     pose_source: str = "config"
     floor_tolerance: float = 0.005
+    # A real camera's artefacts (cliport_ros/perception/filters.py): 0 turns a filter off.
+    flying_pixel_threshold: float = 0.01  # m behind the nearest neighbour at which a pixel counts as mixed
+    fill_holes: int = 1  # cells: unseen gaps up to twice this wide, enclosed by seen cells, are filled
 
     def __post_init__(self) -> None:
         if not self.cameras:
@@ -94,6 +99,11 @@ class PerceptionConfig:
             raise ValueError(f"PerceptionConfig: sync_slop={self.sync_slop} must be > 0")
         if self.floor_tolerance < 0:
             raise ValueError(f"PerceptionConfig: floor_tolerance={self.floor_tolerance} must be >= 0")
+        if not 0 <= self.flying_pixel_threshold < float("inf"):
+            raise ValueError(f"PerceptionConfig: flying_pixel_threshold={self.flying_pixel_threshold} must be >= 0 "
+                             "(0: off)")
+        if not 0 <= self.fill_holes <= 5:
+            raise ValueError(f"PerceptionConfig: fill_holes={self.fill_holes} must be 0 (off) to 5 cells")
         if self.pose_source not in POSE_SOURCES:
             raise ValueError(f"PerceptionConfig: pose_source={self.pose_source!r} must be one of {POSE_SOURCES}")
 
@@ -129,3 +139,9 @@ def load_perception_config(path: str | Path) -> PerceptionConfig:
         if isinstance(node_params, dict) and "ros__parameters" in node_params:
             return perception_config_from_params(node_params["ros__parameters"])
     raise ValueError(f"{path}: no '<node>: ros__parameters:' section")
+
+
+def fuse_views(views: Sequence[RGBDView], config: PerceptionConfig) -> Heightmap:
+    """The heightmap perception makes of ``views`` with ``config``'s workspace and filters: what
+    perception_node publishes, the simulator observes and ``cliport bench perception`` times."""
+    return fuse(views, config.workspace, config.floor_tolerance, config.flying_pixel_threshold, config.fill_holes)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cliport_ros.perception.camera import Camera, PerceptionError
+from cliport_ros.perception.filters import fill_small_holes, reject_flying_pixels
 from cliport_ros.perception.workspace import Workspace
 
 
@@ -40,15 +41,20 @@ class RGBDView:
 
 @dataclass(frozen=True)
 class Heightmap:
-    """A fused top-down view. color (rows, cols, 3) uint8; height (rows, cols) float32 metres above z_min."""
+    """A fused top-down view. color (rows, cols, 3) uint8; height (rows, cols) float32 metres above z_min;
+    seen (rows, cols) bool: the cells that received points (or a small hole enclosed by such cells), where
+    known; an unseen cell reads height 0 and black, which is not the same as a table cell."""
 
     color: np.ndarray
     height: np.ndarray
     workspace: Workspace
+    seen: np.ndarray | None = None
 
     @property
     def observed(self) -> np.ndarray:
-        """Cells at least one camera saw, (rows, cols) bool."""
+        """Cells a camera saw, (rows, cols) bool; without a mask, the cells that are not black at height 0."""
+        if self.seen is not None:
+            return self.seen
         return self.color.any(axis=-1) | (self.height > 0)
 
 
@@ -92,11 +98,15 @@ def _project_view(view: RGBDView, ws: Workspace, floor_tolerance: float) -> tupl
     return height, color
 
 
-def fuse(views: Sequence[RGBDView], workspace: Workspace, floor_tolerance: float = 0.005) -> Heightmap:
-    """Fuse views into a :class:`Heightmap` over ``workspace``; unseen cells are 0 / black.
+def fuse(views: Sequence[RGBDView], workspace: Workspace, floor_tolerance: float = 0.005,
+         flying_pixel_threshold: float = 0.0, fill_holes: int = 0) -> Heightmap:
+    """Fuse views into a :class:`Heightmap` over ``workspace``; unseen cells are 0 / black and not ``seen``.
 
     Points up to ``floor_tolerance`` metres below ``z_min`` count as height 0,
     so depth noise and calibration error do not punch holes in the table.
+    ``flying_pixel_threshold`` (m, 0: off) drops mixed pixels at depth edges
+    before fusion, ``fill_holes`` (cells, 0: off) fills small enclosed holes
+    after it (cliport_ros/perception/filters.py).
     """
     if not views:
         raise PerceptionError("fuse needs at least one view")
@@ -105,6 +115,8 @@ def fuse(views: Sequence[RGBDView], workspace: Workspace, floor_tolerance: float
     color_sum = np.zeros((rows * cols, 3), dtype=np.float32)
     n_views = np.zeros(rows * cols, dtype=np.float32)
     for view in views:
+        if flying_pixel_threshold > 0:
+            view = RGBDView(view.camera, view.rgb, reject_flying_pixels(view.depth, flying_pixel_threshold))
         h, color = _project_view(view, workspace, floor_tolerance)
         np.maximum(height, h, out=height)
         seen = np.isfinite(h)
@@ -112,4 +124,6 @@ def fuse(views: Sequence[RGBDView], workspace: Workspace, floor_tolerance: float
         n_views += seen
     height[~np.isfinite(height)] = 0.0
     color = np.round(color_sum / np.maximum(n_views, 1)[:, None]).astype(np.uint8)
-    return Heightmap(color.reshape(rows, cols, 3), height.reshape(rows, cols), workspace)
+    height, color, seen = height.reshape(rows, cols), color.reshape(rows, cols, 3), (n_views > 0).reshape(rows, cols)
+    height, color, seen = fill_small_holes(height, color, seen, fill_holes)
+    return Heightmap(color, height, workspace, seen)

@@ -106,3 +106,43 @@ def demo_scene() -> Scene:
             Box((0.45, 0.30, 0.06), (0.12, 0.08, 0.12), (230, 200, 40)),
         )
     )
+
+
+def like_a_real_camera(view: RGBDView, rng: np.random.Generator, noise_at_1m: float = 0.002,
+                       mixed_fraction: float = 0.6, dropout: float = 0.03) -> RGBDView:
+    """``view`` with the artefacts of a RealSense-class stereo camera: depth noise growing with the square of
+    range (``noise_at_1m`` std at 1 m), mixed ("flying") pixels between the near and far surface at depth
+    edges (that ``mixed_fraction`` of edge pixels), and random dropout."""
+    depth = view.depth.astype(np.float64)
+    valid = np.isfinite(depth)
+    filled = np.where(valid, depth, 0.0)
+    near = np.where(valid, depth, np.inf)
+    far = np.where(valid, depth, -np.inf)
+    pad = 1
+    shifted = [np.pad(a, pad, mode="edge") for a in (near, far)]
+    rows, cols = depth.shape
+    lo = np.min([shifted[0][pad + dr: pad + dr + rows, pad + dc: pad + dc + cols]
+                 for dr in (-1, 0, 1) for dc in (-1, 0, 1)], axis=0)
+    hi = np.max([shifted[1][pad + dr: pad + dr + rows, pad + dc: pad + dc + cols]
+                 for dr in (-1, 0, 1) for dc in (-1, 0, 1)], axis=0)
+    edge = valid & np.isfinite(lo) & np.isfinite(hi) & (hi - lo > 0.02)
+    mixed = edge & (rng.random(depth.shape) < mixed_fraction)
+    mix = rng.uniform(0.1, 0.9, depth.shape)
+    out = np.where(mixed, mix * lo + (1 - mix) * hi, filled)
+    out = out + rng.normal(0.0, 1.0, depth.shape) * noise_at_1m * out**2
+    out[~valid | (rng.random(depth.shape) < dropout)] = np.nan
+    return RGBDView(view.camera, view.rgb, out.astype(np.float32))
+
+
+def oblique_camera(name: str = "d435", distance: float = 0.7, tilt_deg: float = 45.0,
+                   target: Sequence[float] = (0.5, 0.0, 0.0), azimuth_deg: float = 180.0,
+                   size: tuple[int, int] = (640, 480), focal: float = 615.0) -> Camera:
+    """A camera (default: a D435's 640x480 colour stream, fx = fy = 615) ``distance`` m from ``target``,
+    looking at it ``tilt_deg`` off vertical from the side ``azimuth_deg`` names (180: from -x, the robot's
+    side). A smaller ``size`` and ``focal`` (its 424x240 depth mode: 307) samples the table sparser than
+    the heightmap grid, as a real camera at range does."""
+    tilt, azimuth = np.radians(tilt_deg), np.radians(azimuth_deg)
+    offset = distance * np.array([np.sin(tilt) * np.cos(azimuth), np.sin(tilt) * np.sin(azimuth), np.cos(tilt)])
+    eye = np.asarray(target, dtype=float) + offset
+    width, height = size
+    return Camera(name, Intrinsics(width, height, focal, focal, width / 2, height / 2), look_at_pose(eye, target))

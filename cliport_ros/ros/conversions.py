@@ -31,6 +31,7 @@ _ENCODINGS: dict[str, tuple[np.dtype, int]] = {
     "bgr8": (np.dtype(np.uint8), 3),
     "16UC1": (np.dtype(np.uint16), 1),
     "32FC1": (np.dtype(np.float32), 1),
+    "mono8": (np.dtype(np.uint8), 1),
 }
 COLOR_ENCODINGS = ("rgb8", "bgr8")
 
@@ -110,6 +111,7 @@ def heightmap_to_msg(heightmap: Heightmap, header: Header, cameras: list[str]) -
         header=header,
         color=array_to_image(heightmap.color, "rgb8", header),
         height=array_to_image(heightmap.height, "32FC1", header),
+        observed=array_to_image(heightmap.observed.astype(np.uint8) * 255, "mono8", header),
         x_min=ws.x_min,
         x_max=ws.x_max,
         y_min=ws.y_min,
@@ -132,7 +134,14 @@ def heightmap_from_msg(msg: HeightmapMsg) -> Heightmap:
         raise PerceptionError(
             f"heightmap images {color.shape[:2]} / {height.shape} do not match the bounds' grid {ws.shape}"
         )
-    return Heightmap(color, height, ws)
+    seen = None
+    if msg.observed.data:
+        if msg.observed.encoding != "mono8":
+            raise PerceptionError(f"heightmap observed mask has encoding {msg.observed.encoding!r}; expected 'mono8'")
+        seen = image_to_array(msg.observed) > 0
+        if seen.shape != ws.shape:
+            raise PerceptionError(f"heightmap observed mask {seen.shape} does not match the bounds' grid {ws.shape}")
+    return Heightmap(color, height, ws, seen)
 
 
 def yaw_quaternion(yaw: float) -> Quaternion:

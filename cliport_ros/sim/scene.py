@@ -13,8 +13,8 @@ from pybullet_utils.bullet_client import BulletClient
 
 from cliport_ros.execution.actions import PUSH_SPEED, PickPlace, push_stroke
 from cliport_ros.execution.arms import arm_profile, tool_down_quaternion
-from cliport_ros.perception.config import CameraConfig, PerceptionConfig, load_perception_config
-from cliport_ros.perception.heightmap import Heightmap, RGBDView, fuse
+from cliport_ros.perception.config import CameraConfig, PerceptionConfig, fuse_views, load_perception_config
+from cliport_ros.perception.heightmap import Heightmap, RGBDView
 from cliport_ros.sim.robots import Arm
 
 log = logging.getLogger(__name__)
@@ -206,7 +206,7 @@ class TabletopSim:
 
     def heightmap(self, views: Sequence[RGBDView] | None = None) -> Heightmap:
         views = self.observe() if views is None else views
-        return fuse(views, self.perception.workspace, self.perception.floor_tolerance)
+        return fuse_views(views, self.perception)
 
     # -- motion -----------------------------------------------------------------------------------
     def move_joints(self, target: Sequence[float], timeout: float = 5.0, stop_on_contact: bool = False,

@@ -1,0 +1,80 @@
+"""What a real depth camera needs before and after fusion, and a simulated one does not.
+
+- Flying pixels: at a depth edge a real camera reports depths between the
+  near and the far surface ("mixed" pixels); fused as if real they leave
+  streaks of false height behind every object. :func:`reject_flying_pixels`
+  drops every pixel lying more than a threshold behind the nearest point in
+  its neighbourhood, which removes the mixed pixels (and the far side's first
+  pixels, which other views and the hole filling cover) and keeps the near
+  surface whole.
+- Holes: at range a camera's pixels land sparser than the grid, leaving
+  stripes of unseen cells on object tops. :func:`fill_small_holes` fills
+  unseen cells enclosed by seen ones (a morphological closing of the seen
+  mask), each with the median of its seen neighbours when they agree (one
+  surface), and never across a larger unseen region such as an occlusion
+  shadow, nor between an object's edge and the table.
+
+Both are vectorised opencv / numpy operations on one frame or one map.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import cv2
+import numpy as np
+
+
+def reject_flying_pixels(depth: np.ndarray, threshold: float, window: int = 5) -> np.ndarray:
+    """``depth`` (H, W) metres, NaN invalid, with every pixel more than ``threshold`` m behind the nearest
+    valid pixel of its ``window`` x ``window`` neighbourhood set to NaN: mixed pixels in a depth jump, and
+    the far side's first pixels (which other views or the hole filling cover). ``threshold`` 0 returns it
+    unchanged. A surface seen so steeply that its depth grows by more than ``threshold`` over half the window
+    loses pixels too: keep ``threshold`` above that (1 cm: a table 60 degrees off the view axis, 5 mm pixels)."""
+    if threshold <= 0:
+        return depth
+    near = np.where(np.isfinite(depth), depth, np.inf).astype(np.float32)
+    nearest = cv2.erode(near, np.ones((window, window), np.uint8), borderType=cv2.BORDER_REPLICATE)
+    with np.errstate(invalid="ignore"):
+        flying = depth - nearest > threshold
+    return np.where(flying, np.float32(np.nan), depth).astype(np.float32)
+
+
+def fill_small_holes(height: np.ndarray, color: np.ndarray, seen: np.ndarray, radius: int = 1,
+                     max_spread: float = 0.01) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(height, color, seen) with the unseen cells that a closing of ``seen`` by a (2r+1)^2 square encloses
+    filled with the median height of their seen neighbours within ``radius`` cells (and the colour of the
+    neighbour nearest that height), where those neighbours lie within ``max_spread`` m of each other: one
+    surface. ``radius`` 0 returns them unchanged."""
+    if radius <= 0:
+        return height, color, seen
+    kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+    closed = cv2.morphologyEx(seen.astype(np.uint8), cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_CONSTANT,
+                              borderValue=0).astype(bool)
+    rr, cc = np.nonzero(closed & ~seen)
+    if len(rr) == 0:
+        return height, color, seen
+    # For each hole, its (2r+1)^2 neighbours' heights (NaN where unseen or off the map); the hole takes the
+    # median of the seen ones, and the colour of the neighbour nearest it: a stripe across an object's top
+    # is filled with the top, a notch at the edge of an occlusion shadow with what surrounds it mostly.
+    padded_h = np.pad(np.where(seen, height, np.nan).astype(np.float32), radius, constant_values=np.nan)
+    offsets = np.arange(-radius, radius + 1)
+    dr, dc = np.meshgrid(offsets, offsets, indexing="ij")
+    nr, nc = rr[None] + radius + dr.reshape(-1, 1), cc[None] + radius + dc.reshape(-1, 1)
+    neighbour_h = padded_h[nr, nc]
+    # Only inside one surface: where the seen neighbours disagree (an object's edge against the table) the
+    # hole is left unseen rather than given a height nobody measured.
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: holes with no seen neighbour
+        spread = np.nanmax(neighbour_h, axis=0) - np.nanmin(neighbour_h, axis=0)
+    fill = np.isfinite(spread) & (spread <= max_spread)
+    median = np.zeros(len(rr), np.float32)
+    median[fill] = np.nanmedian(neighbour_h[:, fill], axis=0)
+    best = np.argmin(np.where(np.isfinite(neighbour_h), np.abs(neighbour_h - median), np.inf), axis=0)
+    best_h = median
+    src_r, src_c = nr[best, np.arange(len(rr))] - radius, nc[best, np.arange(len(rr))] - radius
+    height, color, seen = height.copy(), color.copy(), seen.copy()
+    height[rr[fill], cc[fill]] = best_h[fill]
+    color[rr[fill], cc[fill]] = color[src_r[fill], src_c[fill]]
+    seen[rr[fill], cc[fill]] = True
+    return height, color, seen
