@@ -128,6 +128,14 @@ def test_accept_refuses_a_decision_below_min_confidence():
     assert err.reason is Reason.LOW_CONFIDENCE and "0.004" in str(err)
 
 
+def test_accept_refuses_a_pick_or_place_where_no_camera_saw():
+    observed = np.ones((64, 32), bool)
+    assert accept(decision(), 0.5, observed) == decision()
+    observed[40, 20] = False  # the place cell
+    err = refusal(lambda: accept(decision(), 0.5, observed))
+    assert err.reason is Reason.UNOBSERVED and "place at pixel (40, 20)" in str(err)
+
+
 @pytest.mark.parametrize("bad", [math.nan, math.inf])
 def test_accept_refuses_a_non_finite_confidence(bad):
     err = refusal(lambda: accept(decision(pick_confidence=bad), 0.0))

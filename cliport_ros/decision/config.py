@@ -17,6 +17,7 @@ class PolicyNodeConfig(GateConfig):
     clip_weights: str = ""  # "" = the CLIP weights the checkpoint names
     max_instruction_length: int = 200  # characters
     min_confidence: float = 1e-3  # pick and place probability below which the arm does not move
+    refuse_unobserved: bool = True  # refuse a pick or place in a cell no camera saw
     execute_timeout: float = 300.0  # s to wait for the executor to finish one pick-and-place
     heightmap_topic: str = topics.HEIGHTMAP
     executor_service: str = "executor/execute"

@@ -35,6 +35,7 @@ class Reason(Enum):
     STALE_HEIGHTMAP = "stale_heightmap"
     LOW_CONFIDENCE = "low_confidence"
     INTERNAL_ERROR = "internal_error"
+    UNOBSERVED = "unobserved"
 
 
 class RefusedError(Exception):
@@ -121,9 +122,10 @@ class OraclePolicy:
         return self._ask(instruction)
 
 
-def accept(decision: Decision, min_confidence: float) -> Decision:
+def accept(decision: Decision, min_confidence: float, observed: np.ndarray | None = None) -> Decision:
     """The decision, if the arm may act on it: confident enough, with probabilities that are probabilities
-    (a NaN compares False with everything, so each check is written to fail on one)."""
+    (a NaN compares False with everything, so each check is written to fail on one), and, given the
+    heightmap's ``observed`` mask, picking and placing where a camera saw: an unseen cell's height is a guess."""
     for name in ("pick_confidence", "place_confidence"):
         value = getattr(decision, name)
         if not 0.0 <= value <= 1.0:
@@ -133,4 +135,10 @@ def accept(decision: Decision, min_confidence: float) -> Decision:
     if not confidence >= min_confidence:
         raise RefusedError(Reason.LOW_CONFIDENCE, f"confidence {confidence:.2g} is below min_confidence "
                       f"{min_confidence:g}; not moving")
+    if observed is not None:
+        for what, (row, col) in (("pick", decision.pick_pixel), ("place", decision.place_pixel)):
+            inside = 0 <= row < observed.shape[0] and 0 <= col < observed.shape[1]
+            if not inside or not observed[row, col]:
+                raise RefusedError(Reason.UNOBSERVED, f"the {what} at pixel ({row}, {col}) is a cell no camera saw: "
+                                   "its height is unknown; not moving")
     return decision

@@ -153,7 +153,7 @@ class PolicyNode(Node):
         action = decision_to_msg(decision, header, instruction)
         _report(decision, action, response)
         self._publish(heightmap, decision, action)
-        accept(decision, self.cfg.min_confidence)
+        accept(decision, self.cfg.min_confidence, heightmap.observed if self.cfg.refuse_unobserved else None)
         request = ExecutePickPlace.Request(action=action, check_only=dry_run)
         result = self._call(self.executor_client, request, self.cfg.execute_timeout, "executor_node must be running")
         response.executed = result.executed
