@@ -5,3 +5,5 @@ HEIGHTMAP_PREVIEW = "heightmap/color"  # sensor_msgs/Image of the colormap, for 
 AFFORDANCE = "policy/affordance"  # sensor_msgs/Image: the scene with the policy's pick and place maps
 MARKERS = "policy/markers"  # visualization_msgs/MarkerArray: arrows at the pick and the place
 DECISION = "policy/decision"  # cliport_ros/PickPlace: what the policy decided, before it is executed
+EXECUTOR_HEARTBEAT = "executor/heartbeat"  # std_msgs/Header at HEARTBEAT_RATE: executor_node is alive
+HEARTBEAT_RATE = 10.0  # Hz

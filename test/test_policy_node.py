@@ -1,4 +1,5 @@
-"""policy_node's refusals over DDS: no heightmap, a stale one, low confidence, a corrupt checkpoint.
+"""policy_node over DDS: its refusals (no heightmap, a stale one, low confidence, a corrupt checkpoint) and an
+executor that dies mid-motion.
 
 The node runs in this process on its own MultiThreadedExecutor thread (as in
 its main()); the test talks to it through a client node over DDS.
@@ -6,6 +7,7 @@ its main()); the test talks to it through a client node over DDS.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -123,3 +125,48 @@ def test_corrupt_checkpoint_stops_the_node_at_start(ros_context, tiny_checkpoint
         path.write_bytes(data[: len(data) // 2] if damage == "truncate" else b"not a checkpoint" * 10)
     with pytest.raises(CheckpointError, match=r"bad\.pt.*non-finite" if damage == "nan" else r"bad\.pt"):
         PolicyNode(context=ros_context, parameter_overrides=[Parameter("policy", value=str(path))])
+
+
+def test_an_executor_killed_mid_motion_is_reported_at_once(rig_factory, tiny_checkpoint, ros_context):
+    """executor_node as its own process, SIGKILLed once its first trajectory is out: the instruction fails
+    with EXECUTION_FAILED within seconds, not after execute_timeout."""
+    import signal
+    import subprocess
+    import sys
+
+    from sensor_msgs.msg import JointState
+    from trajectory_msgs.msg import JointTrajectory
+
+    from cliport_ros.execution.arms import arm_profile
+
+    from conftest import SMALL_WS
+
+    ur5 = arm_profile("ur5")
+    bounds = [f"workspace.{k}:={getattr(SMALL_WS, k)}" for k in ("x_min", "x_max", "y_min", "y_max", "z_min",
+                                                                  "z_max", "pixel_size")]
+    executor = subprocess.Popen([sys.executable, "-m", "cliport_ros.nodes.executor_node", "--ros-args",
+                                 *[a for b in bounds for a in ("-p", b)], "-p", "timeout_factor:=20.0"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        rig = rig_factory(policy=tiny_checkpoint, min_confidence=0.0, execute_timeout=120.0)
+        arm = rig.client.node  # the rest of the robot: an arm that holds still at home
+        states = arm.create_publisher(JointState, "joint_states", 10)
+        arm.create_timer(0.02, lambda: states.publish(JointState(
+            name=["shoulder_pan_joint", "shoulder_lift_joint", "elbow_joint", "wrist_1_joint", "wrist_2_joint",
+                  "wrist_3_joint"], position=list(ur5.home), velocity=[0.0] * 6)))
+        sent: list = []
+        arm.create_subscription(JointTrajectory, f"{ur5.controller}/joint_trajectory", sent.append, 10)
+        assert rig.client.spin_until(lambda: rig.node.executor_client.service_is_ready(), 60), "no executor"
+        rig.publish_heightmap()
+        future = rig.client._clients["instruct"].call_async(Instruct.Request(instruction="put the red block in a bowl"))
+        assert rig.client.spin_until(lambda: bool(sent) or future.done(), 60), "the executor never moved"
+        assert not future.done(), future.result().message if future.done() else ""
+        executor.send_signal(signal.SIGKILL)
+        killed = time.monotonic()
+        assert rig.client.spin_until(future.done, 30)
+        result = future.result()
+        assert result.code == Code.EXECUTION_FAILED and "went silent" in result.message
+        assert time.monotonic() - killed < 10.0
+    finally:
+        executor.kill()
+        executor.wait()

@@ -34,6 +34,7 @@ class Reason(Enum):
     NO_HEIGHTMAP = "no_heightmap"
     STALE_HEIGHTMAP = "stale_heightmap"
     LOW_CONFIDENCE = "low_confidence"
+    EXECUTION_FAILED = "execution_failed"
     INTERNAL_ERROR = "internal_error"
     UNOBSERVED = "unobserved"
 

@@ -79,6 +79,12 @@ class ExecutorNode(Node):
         self.gripper = self.create_client(SetBool, cfg.gripper_service, callback_group=MutuallyExclusiveCallbackGroup())
         self.trajectory_pub = self.create_publisher(JointTrajectory, f"{controller}/joint_trajectory", 10)
         self.create_service(ExecutePickPlace, "executor/execute", self._on_execute, callback_group=service_group)
+        # Alive, on its own thread even mid-motion: a caller waiting on executor/execute learns at once when
+        # this process dies (DDS itself notices only after its lease, 20 s by default).
+        heartbeat = self.create_publisher(Header, topics.EXECUTOR_HEARTBEAT, 10)
+        self.create_timer(1.0 / topics.HEARTBEAT_RATE, lambda: heartbeat.publish(
+            Header(stamp=self.get_clock().now().to_msg(), frame_id=self.cfg.base_frame)),
+            callback_group=MutuallyExclusiveCallbackGroup())
         self.get_logger().info(f"executing for a {cfg.arm} ({self.profile.gripper}) on "
                                f"{controller}/joint_trajectory, gripper {self.gripper.srv_name}")
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import rclpy
 from geometry_msgs.msg import Point
@@ -58,6 +59,7 @@ from cliport_ros.ros.qos import LATCHED
 from cliport_ros.srv import ExecutePickPlace, Instruct, OracleAction
 
 Code = Instruct.Response
+SERVER_GONE = 5.0  # s without a heartbeat after which a called server counts as dead (it beats at 10 Hz)
 
 
 def code_of(reason: Reason) -> int:
@@ -83,12 +85,18 @@ class PolicyNode(Node):
         self.affordance_pub = self.create_publisher(Image, topics.AFFORDANCE, LATCHED)
         self.marker_pub = self.create_publisher(MarkerArray, topics.MARKERS, LATCHED)
         self.decision_pub = self.create_publisher(PickPlaceMsg, topics.DECISION, LATCHED)
+        self._executor_alive = -float("inf")  # time.monotonic() of executor_node's last heartbeat
+        self.create_subscription(Header, topics.EXECUTOR_HEARTBEAT, self._on_executor_heartbeat, 10,
+                                 callback_group=MutuallyExclusiveCallbackGroup())
         self.create_service(Instruct, "instruct", self._on_instruct, callback_group=ReentrantCallbackGroup())
         self.get_logger().info(f"serving /instruct with the {self.policy.label}")
 
     # -- inputs ---------------------------------------------------------------------------------------
     def _on_heightmap(self, msg: HeightmapMsg) -> None:
         self.gate.offer(stamp_to_seconds(msg.header.stamp), msg)
+
+    def _on_executor_heartbeat(self, _: Header) -> None:
+        self._executor_alive = time.monotonic()
 
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
@@ -108,17 +116,26 @@ class PolicyNode(Node):
             raise RefusedError(Reason.INVALID_INSTRUCTION, f"oracle: {response.message}")
         return decision_from_msg(response.action)
 
-    def _call(self, client, request, timeout: float, what: str):
+    def _call(self, client, request, timeout: float, what: str, alive: Callable[[], float] | None = None):
         """Call a service from inside a callback: wait on an event, never spin (the MultiThreadedExecutor
-        delivers the answer on another thread, in the clients' callback group)."""
+        delivers the answer on another thread, in the clients' callback group). ``alive()``: when the server
+        last showed it was alive (time.monotonic()); silent for SERVER_GONE means it died."""
         if not client.wait_for_service(timeout_sec=min(timeout, 2.0)):
             raise RefusedError(Reason.INTERNAL_ERROR, f"{client.srv_name} is not available ({what})")
         done = threading.Event()
         future = client.call_async(request)
         future.add_done_callback(lambda _: done.set())
-        if not done.wait(timeout):
-            client.remove_pending_request(future)
-            raise RefusedError(Reason.INTERNAL_ERROR, f"{client.srv_name} did not answer within {timeout:g} s")
+        deadline = time.monotonic() + timeout
+        while not done.wait(min(0.1, max(0.0, deadline - time.monotonic()))):
+            now = time.monotonic()
+            # A server that dies never answers: say so at once rather than at the deadline.
+            if alive is not None and now - alive() > SERVER_GONE:
+                client.remove_pending_request(future)
+                raise RefusedError(Reason.EXECUTION_FAILED, f"{client.srv_name} went silent before answering "
+                                   f"(no heartbeat for {now - alive():.1f} s; {what}): if the arm was moving, check it")
+            if now >= deadline:
+                client.remove_pending_request(future)
+                raise RefusedError(Reason.INTERNAL_ERROR, f"{client.srv_name} did not answer within {timeout:g} s")
         return future.result()
 
     # -- the service ----------------------------------------------------------------------------------
@@ -155,7 +172,9 @@ class PolicyNode(Node):
         self._publish(heightmap, decision, action)
         accept(decision, self.cfg.min_confidence, heightmap.observed if self.cfg.refuse_unobserved else None)
         request = ExecutePickPlace.Request(action=action, check_only=dry_run)
-        result = self._call(self.executor_client, request, self.cfg.execute_timeout, "executor_node must be running")
+        self._executor_alive = time.monotonic()  # from the call on: the executor has SERVER_GONE to show it lives
+        result = self._call(self.executor_client, request, self.cfg.execute_timeout, "executor_node must be running",
+                            alive=lambda: self._executor_alive)
         response.executed = result.executed
         response.execute_seconds = result.execute_seconds
         if result.executed:
