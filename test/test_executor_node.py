@@ -178,3 +178,47 @@ def test_a_decision_from_a_heightmap_over_other_bounds_is_refused(rig_factory):
     assert rig.wait_until(lambda: rig.node._heightmap_terms is not None)
     result = rig.execute(REACHABLE, check_only=True)
     assert result.code == Code.OUTSIDE_WORKSPACE and "one workspace" in result.message and not result.executed
+
+
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+def test_a_signal_mid_motion_holds_the_arm_before_the_executor_exits(ros_context, stop):
+    """executor_node as its own process, signalled once its first trajectory is out: a hold at the measured
+    position follows at once, then the process exits."""
+    import signal
+    import subprocess
+    import sys
+
+    executor = subprocess.Popen([sys.executable, "-m", "cliport_ros.nodes.executor_node"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peer = rclpy.create_node("executor_signal_test", context=ros_context)
+    spinning = Spinning(ros_context, peer)
+    try:
+        ur5 = arm_profile("ur5")
+        home = JointState(name=["shoulder_pan_joint", "shoulder_lift_joint", "elbow_joint", "wrist_1_joint",
+                                "wrist_2_joint", "wrist_3_joint"], position=list(ur5.home), velocity=[0.0] * 6)
+        states = peer.create_publisher(JointState, "joint_states", 10)
+        peer.create_timer(0.02, lambda: states.publish(home))  # an arm that holds still: the motion never ends
+        received: list[tuple[float, JointTrajectory]] = []
+        peer.create_subscription(JointTrajectory, f"{ur5.controller}/joint_trajectory",
+                                 lambda m: received.append((time.monotonic(), m)), 10)
+        client = peer.create_client(ExecutePickPlace, "executor/execute")
+        assert client.wait_for_service(timeout_sec=60)
+        header = Header(frame_id="base_link")
+        client.call_async(ExecutePickPlace.Request(
+            action=pick_place_to_msg(REACHABLE, header, (0, 0), (0, 0), 1.0, 1.0, "test")))
+        deadline = time.monotonic() + 30
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert received, "the executor never sent a trajectory"
+        signalled = time.monotonic()
+        executor.send_signal(getattr(signal, stop))
+        assert executor.wait(timeout=20) is not None
+        holds = [(t, m) for t, m in received[1:] if len(m.points) == 1]
+        assert holds, f"no hold after {stop}: got {[len(m.points) for _, m in received]}"
+        t, hold = holds[0]
+        assert np.allclose(hold.points[0].positions, ur5.home, atol=1e-3)
+        assert t - signalled < 1.0  # measured from the test's side, DDS delivery included
+    finally:
+        spinning.close()
+        executor.kill()
+        executor.wait()

@@ -16,6 +16,7 @@ request while one runs is refused at once with BUSY, never queued.
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 
@@ -24,6 +25,7 @@ import rclpy
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
+from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Header
 from std_srvs.srv import SetBool
@@ -69,6 +71,8 @@ class ExecutorNode(Node):
         self._state_lock = threading.Lock()
         self._state: tuple[float, np.ndarray, np.ndarray | None] | None = None  # (received, q, dq)
         self._ignored = ""  # why the last unusable joint_states message was ignored
+        self._moving = False  # a plan is being carried out
+        self._halted = ""  # why the node stopped for good (a signal, shutdown); nothing moves after it
         service_group = ReentrantCallbackGroup()  # so a second request runs, and is refused, at once
         self.create_subscription(JointState, "joint_states", self._on_joint_state, 10,
                                  callback_group=MutuallyExclusiveCallbackGroup())
@@ -149,6 +153,9 @@ class ExecutorNode(Node):
 
     def _execute(self, request: ExecutePickPlace.Request, response: Response) -> Response:
         start_time = time.monotonic()
+        if self._halted:
+            response.code, response.message = Response.EXECUTION_FAILED, f"stopped: {self._halted}"
+            return response
         try:
             action = pick_place_from_msg(request.action)
         except ValueError as err:
@@ -175,6 +182,7 @@ class ExecutorNode(Node):
             return response
         response.executed = True
         supervisor = SegmentSupervisor(self, self.cfg, self._home_from)
+        self._moving = True
         try:
             supervisor.run(plan, start)
         except MotionError as err:
@@ -182,6 +190,7 @@ class ExecutorNode(Node):
             response.execute_seconds = time.monotonic() - start_time
             return response
         finally:
+            self._moving = False
             if supervisor.first_sent is not None:
                 response.first_trajectory_seconds = supervisor.first_sent - start_time
         response.success, response.code = True, Response.OK
@@ -199,7 +208,21 @@ class ExecutorNode(Node):
         self.trajectory_pub.publish(msg)
 
     def state(self) -> tuple[np.ndarray, np.ndarray | None]:
+        if self._halted:
+            raise MotionError(f"stopped: {self._halted}")
         return self.joint_state()
+
+    def halt(self, why: str) -> None:
+        """Stop now, from any thread: a hold at the measured position if a motion is running, and the running
+        plan fails at its next check. Idempotent."""
+        if self._halted:
+            return
+        self._halted = why
+        with self._state_lock:
+            state = self._state
+        if self._moving and state is not None:
+            self.send(Trajectory(tuple(self.kinematics.joint_names), np.array([0.1]), state[1][None]))
+            self.get_logger().warn(f"holding the arm: {why}")
 
     def grip(self, close: bool) -> bool:
         """Grip (True: something is held) or release; MotionError when the gripper does not answer."""
@@ -234,12 +257,24 @@ def _fmt(xyz) -> str:
 
 
 def main(args: list[str] | None = None) -> None:
+    """Spin until SIGINT or SIGTERM, which first hold the arm if it is moving (rclpy's own handler would
+    shut the context down first, and nothing could be published any more)."""
     try:
-        with rclpy.init(args=args):
+        with rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO):
             executor = MultiThreadedExecutor(num_threads=4)
             node = ExecutorNode()
             executor.add_node(node)
-            executor.spin()
+
+            def on_signal(signum: int, _frame: object) -> None:
+                node.halt(f"{signal.Signals(signum).name} received")
+                raise KeyboardInterrupt
+
+            signal.signal(signal.SIGINT, on_signal)
+            signal.signal(signal.SIGTERM, on_signal)
+            try:
+                executor.spin()
+            finally:
+                node.halt("executor_node shutting down")
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
 
