@@ -113,8 +113,9 @@ def test_plan_segments_and_gripper_commands(plan):
     assert [s.name for s in segments] == SEGMENTS
     assert [s.gripper for s in segments] == GRIPPER
     depth = np.array([0, 0, profile.grasp_depth])
+    press = np.array([0, 0, PlannerConfig().suction_press if profile.gripper == "suction" else 0.0])
     grip_xyz, grip_rotation = kin.fk(segments[1].trajectory.positions[-1])
-    np.testing.assert_allclose(grip_xyz, np.array(action.pick_xyz) - depth, atol=1e-3)
+    np.testing.assert_allclose(grip_xyz, np.array(action.pick_xyz) - depth - press, atol=1e-3)
     release_xyz, release_rotation = kin.fk(segments[4].trajectory.positions[-1])
     np.testing.assert_allclose(release_xyz, np.array(action.place_xyz) + [0, 0, 0.01] - depth, atol=1e-3)
     # The object turns by the action's rotation, whichever of the two finger yaws was taken.

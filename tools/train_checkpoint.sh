@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduce the shipped checkpoint cliport_ros/checkpoints/put-block-in-bowl-cpu.pt on a 2-core CPU:
-# 300 oracle demonstrations (train seeds 0, 2, ...), then the `cpu` preset trained by two DDP processes of
+# 1000 oracle demonstrations (train seeds 0, 2, ...), then the `cpu` preset trained by two DDP processes of
 # one thread each (gloo), 110 minutes of wall clock, validated on 10 val episodes every 250 steps; then the
 # best of those validations and the final weights, each stored in fp16, are scored on 50 val episodes and
 # the better one (the final weights on a tie) is shipped. Resumable: run it again after an interruption.
@@ -12,10 +12,11 @@ tools/setup.sh || exit 1
 . install/setup.bash  # (colcon's scripts are not written for `set -u`)
 set -euo pipefail
 task=put-block-in-bowl-seen-colors
-run=runs/$task-cpu-n300
-cliport collect --task "$task" --n 300 --split train --out data
+demos=1000
+run=runs/$task-cpu-n$demos
+cliport collect --task "$task" --n "$demos" --split train --out data
 OMP_NUM_THREADS=1 torchrun --standalone --nproc_per_node 2 -m cliport_ros.cli train --task "$task" \
-  --data data --demos 300 --preset cpu --clip-weights random:0 --text-encoder minilm \
+  --data data --demos "$demos" --preset cpu --clip-weights random:0 --text-encoder minilm \
   --batch-size 4 --lr 2e-4 --channels-last --steps 100000 --max-minutes 110 --save-every 50 \
   --eval-every 250 --eval-episodes 10 --seed 0 --out runs
 for which in best last; do

@@ -48,6 +48,9 @@ class PlannerConfig:
 
     approach_height: float = 0.15  # above pick and place; the simulator's APPROACH_HEIGHT
     place_clearance: float = 0.01  # release this far above the computed place height
+    # A suction cup is pressed this far below the measured top, as its bellows allow: a heightmap's top can
+    # read a millimetre or two high, and a cup that stops short of the surface seals on nothing.
+    suction_press: float = 0.005
     velocity_scale: float = 0.5  # fraction of each joint's URDF velocity limit
     cartesian_step: float = 0.02  # straight lines are IK-solved at points this far apart...
     yaw_step: float = 0.2  # ...and at most this much turn apart
@@ -62,6 +65,8 @@ class PlannerConfig:
                 raise ValueError(f"PlannerConfig: {name}={getattr(self, name)} must be > 0")
         if self.place_clearance < 0:
             raise ValueError(f"PlannerConfig: place_clearance={self.place_clearance} must be >= 0")
+        if not 0 <= self.suction_press <= 0.02:
+            raise ValueError(f"PlannerConfig: suction_press={self.suction_press} must lie in [0, 0.02] m")
         if not 0 < self.velocity_scale <= 1:
             raise ValueError(f"PlannerConfig: velocity_scale={self.velocity_scale} must be in (0, 1]")
 
@@ -84,7 +89,8 @@ def plan_pick_place(action: PickPlace, kin: ArmKinematics, profile: ArmProfile, 
     up = np.array([0.0, 0.0, config.approach_height])
     # Suction touches the object's top; fingers reach grasp_depth down its sides.
     depth = np.array([0.0, 0.0, profile.grasp_depth if profile.gripper == "fingers" else 0.0])
-    tool_pick = pick - depth
+    press = np.array([0.0, 0.0, config.suction_press if profile.gripper == "suction" else 0.0])
+    tool_pick = pick - depth - press
     if profile.gripper == "fingers":
         tool_pick[2] = max(tool_pick[2], workspace.z_min + PICK_FLOOR)
     tool_place = place + np.array([0.0, 0.0, config.place_clearance]) - depth
