@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from cliport_ros.perception.camera import Camera, Extrinsics, Intrinsics
@@ -116,15 +117,9 @@ def like_a_real_camera(view: RGBDView, rng: np.random.Generator, noise_at_1m: fl
     depth = view.depth.astype(np.float64)
     valid = np.isfinite(depth)
     filled = np.where(valid, depth, 0.0)
-    near = np.where(valid, depth, np.inf)
-    far = np.where(valid, depth, -np.inf)
-    pad = 1
-    shifted = [np.pad(a, pad, mode="edge") for a in (near, far)]
-    rows, cols = depth.shape
-    lo = np.min([shifted[0][pad + dr: pad + dr + rows, pad + dc: pad + dc + cols]
-                 for dr in (-1, 0, 1) for dc in (-1, 0, 1)], axis=0)
-    hi = np.max([shifted[1][pad + dr: pad + dr + rows, pad + dc: pad + dc + cols]
-                 for dr in (-1, 0, 1) for dc in (-1, 0, 1)], axis=0)
+    kernel = np.ones((3, 3), np.uint8)
+    lo = cv2.erode(np.where(valid, depth, np.inf), kernel, borderType=cv2.BORDER_REPLICATE)
+    hi = cv2.dilate(np.where(valid, depth, -np.inf), kernel, borderType=cv2.BORDER_REPLICATE)
     edge = valid & np.isfinite(lo) & np.isfinite(hi) & (hi - lo > 0.02)
     mixed = edge & (rng.random(depth.shape) < mixed_fraction)
     mix = rng.uniform(0.1, 0.9, depth.shape)
