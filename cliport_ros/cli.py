@@ -6,14 +6,23 @@ import argparse
 import logging
 import sys
 
-from cliport_ros.learn.config import TrainConfig
+from cliport_ros.app.config import DemoConfig, PerceptionDemoConfig
+from cliport_ros.bench.config import (
+    E2EBenchConfig,
+    ModelBenchConfig,
+    PerceptionBenchConfig,
+    SimBenchConfig,
+    TrainBenchConfig,
+)
+from cliport_ros.learn.config import EvalConfig, TrainConfig
 from cliport_ros.options import add_options, from_options
+from cliport_ros.sim.config import CollectConfig
 
 
 def _bench_perception(args: argparse.Namespace) -> int:
-    from cliport_ros.bench.perception import PerceptionBenchConfig, print_table, run
+    from cliport_ros.bench.perception import print_table, run
 
-    result = run(PerceptionBenchConfig(config=args.config, frames=args.frames, warmup=args.warmup))
+    result = run(from_options(PerceptionBenchConfig, args))
     print_table(result)
     return 0
 
@@ -22,11 +31,11 @@ def _demo(args: argparse.Namespace) -> int:
     if args.perception_only:
         from cliport_ros.app import perception_demo
 
-        return perception_demo.run(perception_demo.DemoConfig(out=args.out or "out/demo_heightmap.png"))
-    from cliport_ros.app.demo import DemoConfig, run
+        given = {"out": args.out} if args.out != DemoConfig.out else {}
+        return perception_demo.run(PerceptionDemoConfig(**given))
+    from cliport_ros.app.demo import run
 
-    return run(DemoConfig(task=args.task, seed=args.seed, policy=args.policy, arm=args.arm,
-                          real_time_factor=args.real_time_factor, out=args.out or "out/demo.png"))
+    return run(from_options(DemoConfig, args))
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -111,26 +120,24 @@ def _instruct(args: argparse.Namespace) -> int:
 
 
 def _bench_sim(args: argparse.Namespace) -> int:
-    from cliport_ros.bench.sim import SimBenchConfig, print_table, run
+    from cliport_ros.bench.sim import print_table, run
 
-    print_table(run(SimBenchConfig(episodes=args.episodes, renders=args.renders, arm=args.arm)))
+    print_table(run(from_options(SimBenchConfig, args)))
     return 0
 
 
 def _bench_e2e(args: argparse.Namespace) -> int:
-    from cliport_ros.bench.e2e import E2EBenchConfig, print_table, run
+    from cliport_ros.bench.e2e import print_table, run
 
-    cfg = E2EBenchConfig(instructions=args.instructions, policy=args.policy, arm=args.arm,
-                         real_time_factor=args.real_time_factor)
+    cfg = from_options(E2EBenchConfig, args)
     print_table(run(cfg), cfg)
     return 0
 
 
 def _bench_model(args: argparse.Namespace) -> int:
-    from cliport_ros.bench.model import ModelBenchConfig, UnsupportedDtypeError, print_table, run
+    from cliport_ros.bench.model import UnsupportedDtypeError, print_table, run
 
-    cfg = ModelBenchConfig(preset=args.preset, dtype=args.dtype, decisions=args.decisions,
-                           clip_weights=args.clip_weights, device=args.device, checkpoint=args.checkpoint)
+    cfg = from_options(ModelBenchConfig, args)
     try:
         print_table(run(cfg))
     except UnsupportedDtypeError as err:
@@ -140,10 +147,9 @@ def _bench_model(args: argparse.Namespace) -> int:
 
 
 def _bench_train(args: argparse.Namespace) -> int:
-    from cliport_ros.bench.train import TrainBenchConfig, print_table, run
+    from cliport_ros.bench.train import print_table, run
 
-    cfg = TrainBenchConfig(preset=args.preset, baseline=args.baseline, device=args.device,
-                           batch_size=args.batch_size, steps=args.steps)
+    cfg = from_options(TrainBenchConfig, args)
     print_table(run(cfg))
     return 0
 
@@ -157,13 +163,15 @@ def _train(args: argparse.Namespace) -> int:
     validating = cfg.eval_episodes > 0 and os.environ.get("RANK", "0") == "0"  # under torchrun, rank 0 validates
     env = None
     if validating:  # the simulator only where it validates: a GPU box training with --eval-episodes 0 needs none
+        from cliport_ros.decision.policy import LearnedPolicy
         from cliport_ros.learn.evaluate import evaluate
         from cliport_ros.sim.env import Environment
 
         env = Environment(cfg.task)
     try:
-        best = train(cfg, evaluate=(lambda policy: evaluate(policy, cfg.task, cfg.eval_episodes, "val", env,
-                                                            progress=False).mean) if validating else None)
+        best = train(cfg, evaluate=(lambda network: evaluate(LearnedPolicy(network, "in training"), cfg.task,
+                                                             cfg.eval_episodes, "val", env, progress=False).mean)
+                     if validating else None)
     finally:
         if env is not None:
             env.close()
@@ -173,27 +181,33 @@ def _train(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from cliport_ros.learn.evaluate import evaluate, results_table, save_result
-    from cliport_ros.model.checkpoint import SHIPPED, load_checkpoint, read_checkpoint, resolve_policy
+    from cliport_ros.model.checkpoint import SHIPPED
 
-    if args.table:
-        print(results_table(args.runs, SHIPPED.parent))
+    cfg = from_options(EvalConfig, args)
+    if cfg.table:
+        print(results_table(cfg.runs, SHIPPED.parent))
         return 0
-    if not (args.task and args.checkpoint):
-        print("cliport eval: --task and --checkpoint are required (or --table)", file=sys.stderr)
+    if not cfg.task or (cfg.agent == "learned" and not cfg.checkpoint):
+        print("cliport eval: --task and --checkpoint (or --agent oracle) are required, or --table", file=sys.stderr)
         return 2
-    checkpoint = resolve_policy(args.checkpoint)
-    policy = load_checkpoint(checkpoint)
-    demos = read_checkpoint(checkpoint)["meta"].get("config", {}).get("demos")
+    policy, checkpoint, demos = None, None, None  # None: the task's oracle
+    if cfg.agent == "learned":
+        from cliport_ros.decision.policy import LearnedPolicy
+        from cliport_ros.model.checkpoint import read_checkpoint, resolve_policy
+
+        checkpoint = resolve_policy(cfg.checkpoint)
+        policy = LearnedPolicy.from_checkpoint(str(checkpoint))
+        demos = read_checkpoint(checkpoint)["meta"].get("config", {}).get("demos")
     try:
-        result = evaluate(policy, args.task, args.episodes, args.split, instructions=args.instructions)
+        result = evaluate(policy, cfg.task, cfg.episodes, cfg.split, instructions=cfg.instructions or None)
     except (ValueError, OSError) as err:  # a template file that does not fit the task, or is missing
         print(f"cliport eval: {err}", file=sys.stderr)
         return 2
-    saved = save_result(result, checkpoint, demos)
     wording = result.wording or "the task's own"
-    print(f"| task | split | episodes | wording | score |\n|---|---|---|---|---|\n"
-          f"| {result.task} | {result.split} | {len(result.scores)} | {wording} | {result.mean:.1f} |")
-    print(f"saved {saved}")
+    print(f"| task | agent | split | episodes | wording | score |\n|---|---|---|---|---|---|\n"
+          f"| {result.task} | {cfg.agent} | {result.split} | {len(result.scores)} | {wording} | {result.mean:.1f} |")
+    if checkpoint is not None:
+        print(f"saved {save_result(result, checkpoint, demos)}")
     return 0
 
 
@@ -231,9 +245,9 @@ def _affordance(args: argparse.Namespace) -> int:
 
 
 def _collect(args: argparse.Namespace) -> int:
-    from cliport_ros.sim.collect import CollectConfig, collect
+    from cliport_ros.sim.collect import collect
 
-    cfg = CollectConfig(task=args.task, n=args.n, split=args.split, out=args.out, arm=args.arm)
+    cfg = from_options(CollectConfig, args)
     result = collect(cfg)
     print(f"{result['episodes']} episodes in {cfg.directory} ({result['rejected']} seeds rejected this run)")
     return 0
@@ -263,14 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="the simulated arm carries out an instruction sent over /instruct")
-    demo.add_argument("--task", default="put-block-in-bowl-seen-colors", help="task whose scene to set up")
-    demo.add_argument("--seed", type=int, default=10001, help="scene seed (10001: the first test scene)")
-    demo.add_argument("--policy", default="shipped",
-                      help="shipped (the packaged learned checkpoint), a checkpoint path, or oracle (the "
-                           "simulator's scripted expert, reads true poses)")
-    demo.add_argument("--arm", default="ur5", choices=["ur5", "franka"], help="simulated arm")
-    demo.add_argument("--real-time-factor", type=float, default=2.0, help="simulated seconds per wall second")
-    demo.add_argument("--out", default=None, help="picture to save (default out/demo.png)")
+    add_options(demo, DemoConfig)
     demo.add_argument("--perception-only", action="store_true",
                       help="only the perception pipeline over DDS on an analytic scene")
     demo.set_defaults(func=_demo)
@@ -298,30 +305,15 @@ def build_parser() -> argparse.ArgumentParser:
     instruct.set_defaults(func=_instruct)
 
     collect = sub.add_parser("collect", help="oracle demonstrations in the simulator (resumable)")
-    collect.add_argument("--task", required=True, help="task name, e.g. put-block-in-bowl-seen-colors")
-    collect.add_argument("--n", type=int, required=True, help="successful episodes wanted")
-    collect.add_argument("--split", default="train", choices=["train", "val", "test"],
-                         help="seed split: train even seeds, val odd < 10001, test odd >= 10001")
-    collect.add_argument("--out", default="data", help="root folder; episodes go to OUT/TASK-SPLIT/")
-    collect.add_argument("--arm", default="ur5", help="simulated arm")
+    add_options(collect, CollectConfig)
     collect.set_defaults(func=_collect)
 
     train = sub.add_parser("train", help="train a policy on collected demonstrations")
     add_options(train, TrainConfig)
     train.set_defaults(func=_train)
 
-    evaluate = sub.add_parser("eval", help="score a checkpoint on simulator episodes")
-    evaluate.add_argument("--task", help="task name")
-    evaluate.add_argument("--checkpoint", help="checkpoint file from `cliport train`, or shipped (the packaged one)")
-    evaluate.add_argument("--instructions", default=None,
-                          help="file of instruction templates (one a line, the task's goal fields as placeholders, "
-                               "e.g. 'place the {pick} cubes into a {place} bowl'); one reworded per episode")
-    evaluate.add_argument("--table", action="store_true",
-                          help="print every stored score under --runs and of the shipped checkpoint beside the "
-                               "paper's numbers")
-    evaluate.add_argument("--runs", default="runs", help="where --table looks for scores")
-    evaluate.add_argument("--episodes", type=int, default=100, help="episodes to run")
-    evaluate.add_argument("--split", default="test", choices=["val", "test"], help="seed split")
+    evaluate = sub.add_parser("eval", help="score a checkpoint (or the oracle) on simulator episodes")
+    add_options(evaluate, EvalConfig)
     evaluate.set_defaults(func=_eval)
 
     export = sub.add_parser("export-checkpoint", help="store a checkpoint's weights in fp16 for shipping")
@@ -345,43 +337,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="benchmarks that print a table")
     bench_sub = bench.add_subparsers(dest="target", required=True)
-    perception = bench_sub.add_parser("perception", help="heightmap rate: decode + fuse all cameras of a layout")
-    perception.add_argument("--config", default="cameras_ravens.yaml", help="camera layout YAML")
-    perception.add_argument("--frames", type=int, default=200, help="timed frame sets")
-    perception.add_argument("--warmup", type=int, default=10, help="untimed frame sets first")
-    perception.set_defaults(func=_bench_perception)
-    sim = bench_sub.add_parser("sim", help="three-camera render rate and seconds per oracle episode per task")
-    sim.add_argument("--episodes", type=int, default=5, help="oracle episodes per task")
-    sim.add_argument("--renders", type=int, default=10, help="timed three-camera renders")
-    sim.add_argument("--arm", default="ur5", help="simulated arm")
-    sim.set_defaults(func=_bench_sim)
-    model = bench_sub.add_parser("model", help="policy latency per decision (pick, place, total) and peak memory")
-    model.add_argument("--preset", default="full", choices=["full", "small", "cpu", "tiny"], help="model preset")
-    model.add_argument("--checkpoint", default="",
-                       help="time a checkpoint instead (shipped: the packaged one); --preset is then ignored")
-    model.add_argument("--device", default="cpu", help="cpu, or cuda / cuda:N")
-    model.add_argument("--dtype", default="fp32", choices=["fp32", "bf16"], help="fp32, or bf16 autocast")
-    model.add_argument("--decisions", type=int, default=5, help="timed decisions (median reported)")
-    model.add_argument("--clip-weights", default="random:0",
-                       help="frozen CLIP weights: openai, a file, or random:<seed> (speed is the same)")
-    model.set_defaults(func=_bench_model)
-    bench_train = bench_sub.add_parser(
-        "train", help="training seconds per sample and where a step's time goes: plain and optimised side by side")
-    bench_train.add_argument("--preset", default="cpu", choices=["small", "full", "cpu", "tiny"],
-                             help="the optimised row's preset (cpu: half resolution, query turned)")
-    bench_train.add_argument("--baseline", default="small", choices=["small", "full", "cpu", "tiny"],
-                             help="the plain rows' preset: as trained before, then the same channels_last")
-    bench_train.add_argument("--device", default="cpu", help="cpu, or cuda / cuda:N")
-    bench_train.add_argument("--batch-size", type=int, default=4, help="samples per step")
-    bench_train.add_argument("--steps", type=int, default=2, help="timed steps per row, after one warm-up step")
-    bench_train.set_defaults(func=_bench_train)
+    targets = {
+        "perception": (PerceptionBenchConfig, _bench_perception,
+                       "heightmap rate: decode + fuse all cameras of a layout"),
+        "sim": (SimBenchConfig, _bench_sim, "three-camera render rate and seconds per oracle episode per task"),
+        "model": (ModelBenchConfig, _bench_model, "policy latency per decision (pick, place, total) and peak memory"),
+        "train": (TrainBenchConfig, _bench_train,
+                  "training seconds per sample and where a step's time goes: plain and optimised side by side"),
+        "e2e": (E2EBenchConfig, _bench_e2e, "seconds from /instruct to the first trajectory and to completion"),
+    }
+    for name, (config, run, help_text) in targets.items():
+        target = bench_sub.add_parser(name, help=help_text)
+        add_options(target, config)
+        target.set_defaults(func=run)
 
-    e2e = bench_sub.add_parser("e2e", help="seconds from /instruct to the first trajectory and to completion")
-    e2e.add_argument("--instructions", type=int, default=10, help="instructions, one test scene each")
-    e2e.add_argument("--policy", default="oracle", help="checkpoint path, or oracle")
-    e2e.add_argument("--arm", default="ur5", choices=["ur5", "franka"], help="simulated arm")
-    e2e.add_argument("--real-time-factor", type=float, default=1.0, help="simulated seconds per wall second")
-    e2e.set_defaults(func=_bench_e2e)
     return parser
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from cliport_ros.demonstrations import list_episodes, load_episode
-from cliport_ros.sim.collect import CollectConfig, collect
+from cliport_ros.sim.collect import collect
+from cliport_ros.sim.config import CollectConfig
 
 TASK = "put-block-in-bowl-seen-colors"
 

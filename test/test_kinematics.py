@@ -1,4 +1,4 @@
-"""Arm kinematics (Pinocchio) against PyBullet, and the pick-and-place and push plans, also run in the simulator."""
+"""Arm kinematics (Pinocchio) against PyBullet, and the pick-and-place and push plans."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from cliport_ros.execution.kinematics import ArmKinematics, IKError
 from cliport_ros.execution.planner import PlanError, PlannerConfig, joint_move, plan_pick_place, plan_push
 from cliport_ros.perception.workspace import Workspace
 from cliport_ros.sim.robots import Arm
-from cliport_ros.sim.scene import SimConfig, TabletopSim
 
 ARMS = ("ur5", "franka")
 SEGMENTS = ["approach pick", "descend to pick", "lift", "carry", "descend to place", "retreat", "home"]
@@ -117,7 +116,8 @@ def test_plan_segments_and_gripper_commands(plan):
     grip_xyz, grip_rotation = kin.fk(segments[1].trajectory.positions[-1])
     np.testing.assert_allclose(grip_xyz, np.array(action.pick_xyz) - depth - press, atol=1e-3)
     release_xyz, release_rotation = kin.fk(segments[4].trajectory.positions[-1])
-    np.testing.assert_allclose(release_xyz, np.array(action.place_xyz) + [0, 0, 0.01] - depth, atol=1e-3)
+    clearance = np.array([0, 0, PlannerConfig().place_clearance])
+    np.testing.assert_allclose(release_xyz, np.array(action.place_xyz) + clearance - depth, atol=1e-3)
     # The object turns by the action's rotation, whichever of the two finger yaws was taken.
     turned = Rotation.from_matrix(grip_rotation).inv() * Rotation.from_matrix(release_rotation)
     assert turned.magnitude() == pytest.approx(abs(action.rotation), abs=math.radians(1))
@@ -153,6 +153,27 @@ def test_vertical_segments_keep_the_tool_on_the_vertical(plan, index):
     assert abs(tool[-1, 2] - tool[0, 2]) == pytest.approx(0.15, abs=1e-3)
 
 
+def test_a_lower_slower_carry_lifts_the_object_only_that_high_and_moves_it_slowly():
+    profile = arm_profile("ur5")
+    kin = ArmKinematics.from_profile(profile)
+    action = PickPlace((0.5, 0.1, 0.01), (0.55, -0.2, 0.01))
+    config = PlannerConfig(carry_height=0.02, carry_speed=0.1)
+    segments = {s.name: s for s in plan_pick_place(action, kin, profile, np.array(profile.home), Workspace(),
+                                                   config)}
+    tool_z = {name: np.array([kin.fk(q)[0][2] for q in s.trajectory.positions]) for name, s in segments.items()}
+    low = action.pick_xyz[2] - config.suction_press
+    assert tool_z["lift"][-1] == pytest.approx(low + 0.02, abs=1e-3)
+    released = action.place_xyz[2] + config.place_clearance
+    assert np.all(tool_z["carry"] <= max(low, released) + 0.02 + 1e-3)  # carried 2 cm above pick and place
+    assert tool_z["approach pick"][-1] == pytest.approx(low + config.approach_height, abs=1e-3)  # empty: high
+    assert tool_z["retreat"][-1] == pytest.approx(released + config.approach_height, abs=1e-3)
+    vmax = config.velocity_scale * kin.velocity_limits
+    for name in ("lift", "carry"):
+        assert np.all(np.abs(segments[name].trajectory.velocities) <= 0.1 * vmax * (1 + 1e-9)), name
+    assert np.abs(segments["retreat"].trajectory.velocities).max() > 0.1 * vmax.max()
+    assert [s.until_contact for s in segments.values()] == [False, True, False, False, True, False, False]
+
+
 def test_plan_refuses_points_outside_the_workspace():
     profile = arm_profile("ur5")
     kin = ArmKinematics.from_profile(profile)
@@ -185,40 +206,6 @@ def test_plan_refuses_unreachable_points():
         plan_pick_place(PickPlace((0.5, 0.0, 0.02), (0.5, 0.2, 0.02)), kin, ur5, np.array(ur5.home),
                         wide, PlannerConfig(max_joint_jump=1e-3))
     assert caught.value.reason == "unreachable"
-
-
-@pytest.mark.parametrize("name", ARMS)
-def test_plan_moves_a_block_in_the_simulator(name):
-    sim = TabletopSim(SimConfig(arm=name))
-    try:
-        profile = sim.arm.profile
-        block = sim.add_box((0.04,) * 3, (0.5, 0.1, 0.02), 0.0, (1, 0, 0))
-        sim.settle(0.3)
-        action = PickPlace((0.5, 0.1, 0.04), (0.5, -0.2, 0.04), 0.0, 0.0)
-        segments = plan_pick_place(action, ArmKinematics.from_profile(profile), profile,
-                                   sim.arm.joint_positions(), Workspace(), PlannerConfig())
-        gripped = None
-        for segment in segments:
-            follow(sim, segment.trajectory)
-            if segment.gripper == "grip":
-                gripped = sim.grip()
-            elif segment.gripper == "release":
-                sim.release()
-        sim.settle(0.5)
-        assert gripped is True
-        xyz, _ = sim.pose(block)
-        assert np.linalg.norm(xyz[:2] - [0.5, -0.2]) <= 0.015
-        np.testing.assert_allclose(sim.arm.joint_positions(), profile.home, atol=1e-2)
-    finally:
-        sim.close()
-
-
-def follow(sim: TabletopSim, trajectory, settle: float = 0.5) -> None:
-    """Command one planned trajectory to the simulated arm, as sim_node does, and let it arrive."""
-    start = sim.arm.joint_positions()
-    for step in range(int((trajectory.duration + settle) / sim.dt)):
-        sim.arm.command(trajectory.sample(step * sim.dt, start))
-        sim.bullet.stepSimulation()
 
 
 @pytest.fixture(scope="module")
@@ -262,25 +249,6 @@ def test_push_plan_refuses_a_push_with_no_direction_or_outside_the_workspace(spa
     with pytest.raises(PlanError, match=r"push end .* y=0\.700") as caught:
         plan_push(PickPlace((0.5, 0.0, 0.02), (0.5, 0.7, 0.02)), kin, profile, home, Workspace(), PlannerConfig())
     assert caught.value.reason == "outside_workspace"
-
-
-def test_push_plan_pushes_a_block_in_the_simulator_as_the_simulator_pushes(spatula):
-    profile, kin = spatula
-    sim = TabletopSim(SimConfig())
-    try:
-        sim.reset(tool="spatula")
-        block = sim.add_box((0.02, 0.02, 0.02), (0.5, -0.1, 0.01), 0.0, (0, 0, 1))
-        sim.settle(0.2)
-        segments = plan_push(PickPlace((0.5, -0.1, 0.01), (0.5, 0.15, 0.01)), kin, profile,
-                             sim.arm.joint_positions(), Workspace(), PlannerConfig())
-        for segment in segments:
-            follow(sim, segment.trajectory)
-        pos, _ = sim.pose(block)
-        # as test_sim's push: the block ends just in front of the blade, PUSH_SHORT short of the end point
-        assert abs(pos[0] - 0.5) < 0.015 and 0.15 - PUSH_SHORT < pos[1] < 0.15 - PUSH_SHORT + 0.03
-        np.testing.assert_allclose(sim.arm.joint_positions(), profile.home, atol=1e-2)
-    finally:
-        sim.close()
 
 
 def test_trajectory_velocities_follow_reordering_and_shape_the_interpolation(plan):

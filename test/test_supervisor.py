@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from cliport_ros.execution.planner import Segment
+from cliport_ros.execution.planner import PlannerConfig, Segment, time_parameterise
 from cliport_ros.execution.supervisor import MotionError, SegmentSupervisor, SupervisorConfig
 from cliport_ros.execution.trajectory import Trajectory
 
@@ -49,6 +49,9 @@ class FollowingArm:
     def grip(self, close: bool) -> bool:
         self.events.append("grip" if close else "release")
         return self.holds if close else True
+
+    def touching(self) -> bool:
+        return False
 
 
 def home_from(q: np.ndarray) -> Segment:
@@ -187,3 +190,48 @@ def test_after_a_failure_the_supervisor_returns_only_once_the_arm_is_at_rest():
 def test_supervisor_config_names_a_bad_value(field, value):
     with pytest.raises(ValueError, match=field):
         SupervisorConfig(**{field: value})
+
+
+def straight(name: str, start: tuple[float, float], goal: tuple[float, float], gripper: str | None = None,
+             until_contact: bool = False) -> Segment:
+    """A planned straight joint path (several points, retimable), as the planner makes them."""
+    path = np.linspace(start, goal, 6)
+    vmax, config = np.full(2, 2.0), PlannerConfig(min_segment_time=0.05)
+    return Segment(name, time_parameterise(JOINTS, path, vmax, config), gripper, until_contact, path, vmax, config)
+
+
+def test_a_descent_until_contact_stops_at_the_touch_and_the_lift_starts_there():
+    class Surface(FollowingArm):
+        """Something to touch once joint b passes 0.1 (the descent plans down to 0.2)."""
+
+        def touching(self) -> bool:
+            return self.position()[1] >= 0.1
+
+    arm = Surface()
+    plan = [straight("descend to pick", (0.0, 0.0), (0.0, 0.2), "grip", until_contact=True),
+            straight("lift", (0.0, 0.2), (0.0, 0.0))]
+    supervisor = SegmentSupervisor(arm, FAST, home_from, poll=0.002)
+    supervisor.run(plan, arm.q)
+    assert supervisor.touched == ["descend to pick"]
+    assert arm.events[:3] == ["send (0.0, 0.2)", f"hold {arm.events[1][5:]}", "grip"]
+    _, lift, lift_start = arm.sent[2]
+    assert 0.1 <= lift_start[1] < 0.15  # held near the touch, not driven on to the planned bottom
+    # The lift goes straight up from there: no point of it lies below where the arm stopped.
+    assert np.asarray(lift.positions)[:, 1].max() <= lift_start[1] + 1e-9
+    assert np.allclose(arm.state()[0], (0.0, 0.0), atol=FAST.goal_tolerance)
+
+
+def test_an_arm_that_cannot_feel_runs_a_descent_until_contact_to_its_end():
+    arm = FollowingArm()
+    plan = [straight("descend to pick", (0.0, 0.0), (0.0, 0.2), "grip", until_contact=True)]
+    supervisor = SegmentSupervisor(arm, FAST, home_from, poll=0.002)
+    supervisor.run(plan, arm.q)
+    assert supervisor.touched == [] and arm.events == ["send (0.0, 0.2)", "grip"]
+
+
+def test_a_rejoined_segment_starts_where_the_arm_is_and_keeps_the_rest_of_its_path():
+    lift = straight("lift", (0.0, 0.2), (0.0, 0.0))
+    rest = lift.rejoined(np.array([0.0, 0.13]))
+    assert np.allclose(rest.path[0], (0.0, 0.13)) and np.allclose(rest.path[-1], (0.0, 0.0))
+    assert np.all(np.diff(rest.path[:, 1]) < 0)  # straight on up: the planned points below 0.13 are gone
+    assert rest.trajectory.duration < lift.trajectory.duration

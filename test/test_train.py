@@ -140,7 +140,8 @@ def test_two_process_ddp_training_keeps_the_ranks_in_step(tmp_path):
 
     from cliport_ros.learn.train import weights_fingerprint
     from cliport_ros.model.checkpoint import load_checkpoint, read_checkpoint
-    from cliport_ros.sim.collect import CollectConfig, collect
+    from cliport_ros.sim.collect import collect
+    from cliport_ros.sim.config import CollectConfig
 
     task = "put-block-in-bowl-seen-colors"
     collect(CollectConfig(task=task, n=2, split="train", out=str(tmp_path / "data")))
@@ -162,7 +163,8 @@ def test_two_process_ddp_training_keeps_the_ranks_in_step(tmp_path):
 
 # -- what a training step costs, and the checkpoint that ships -----------------------------------------
 def test_bench_train_splits_each_step_into_its_parts_for_the_plain_and_optimised_rows(capsys):
-    from cliport_ros.bench.train import PARTS, TrainBenchConfig, print_table, run
+    from cliport_ros.bench.config import TrainBenchConfig
+    from cliport_ros.bench.train import PARTS, print_table, run
 
     result = run(TrainBenchConfig(preset="tiny", baseline="tiny", batch_size=1, steps=1))
     rows = result["rows"]

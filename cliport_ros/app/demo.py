@@ -11,7 +11,6 @@ before/after picture with the policy's affordances.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -19,26 +18,13 @@ import numpy as np
 import rclpy
 
 from cliport_ros.app.client import StackClient, code_name
+from cliport_ros.app.config import DemoConfig
 from cliport_ros.app.stack import Stack, StackConfig, argument_overrides
 from cliport_ros.decision.policy import ORACLE, ORACLE_LABEL
 from cliport_ros.perception.visualize import save_rgb
 from cliport_ros.ros.conversions import heightmap_from_msg, rgb_from_image
 from cliport_ros.ros.ros_env import isolate_dds
 from cliport_ros.sim.tasks import make_task
-
-
-@dataclass(frozen=True)
-class DemoConfig:
-    """``cliport demo`` options."""
-
-    task: str = "put-block-in-bowl-seen-colors"
-    seed: int = 10001
-    policy: str = "shipped"  # the packaged checkpoint; or a checkpoint path, or "oracle"
-    arm: str = "ur5"
-    real_time_factor: float = 2.0
-    out: str = "out/demo.png"
-    log_dir: str = "out/logs"
-    startup_timeout: float = 90.0
 
 
 def _label(img: np.ndarray, text: str) -> np.ndarray:

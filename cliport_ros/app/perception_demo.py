@@ -8,7 +8,6 @@ perception_node. The demo prints what the heightmap shows and saves a picture.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ import rclpy
 from rclpy.executors import SingleThreadedExecutor
 
 from cliport_ros import topics
+from cliport_ros.app.config import PerceptionDemoConfig
 from cliport_ros.msg import Heightmap as HeightmapMsg
 from cliport_ros.nodes.perception_node import PerceptionNode, parameter_overrides
 from cliport_ros.perception.config import load_perception_config
@@ -27,16 +27,7 @@ from cliport_ros.ros.qos import LATCHED
 from cliport_ros.ros.ros_env import isolate_dds
 
 
-@dataclass(frozen=True)
-class DemoConfig:
-    """``cliport demo`` options."""
-
-    config: str = "cameras_ravens.yaml"
-    out: str = "out/demo_heightmap.png"
-    timeout: float = 30.0
-
-
-def run(cfg: DemoConfig) -> int:
+def run(cfg: PerceptionDemoConfig) -> int:
     domain = isolate_dds()
     pconfig = load_perception_config(cfg.config)
     scene = demo_scene()

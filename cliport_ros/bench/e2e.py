@@ -9,7 +9,6 @@ trajectory on the controller topic and the answer (motion finished).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import rclpy
@@ -17,22 +16,12 @@ from trajectory_msgs.msg import JointTrajectory
 
 from cliport_ros.app.client import StackClient, code_name
 from cliport_ros.app.stack import Stack, StackConfig, argument_overrides
+from cliport_ros.bench.config import E2EBenchConfig
 from cliport_ros.execution.arms import arm_profile
 from cliport_ros.ros.ros_env import isolate_dds
 from cliport_ros.sim.tasks.base import seeds_for
 
 TASK = "put-block-in-bowl-seen-colors"
-
-
-@dataclass(frozen=True)
-class E2EBenchConfig:
-    """``cliport bench e2e`` options."""
-
-    instructions: int = 10
-    policy: str = "oracle"
-    arm: str = "ur5"
-    real_time_factor: float = 1.0
-    log_dir: str = "out/logs"
 
 
 def run(cfg: E2EBenchConfig) -> list[dict]:

@@ -5,35 +5,16 @@ from __future__ import annotations
 import contextlib
 import resource
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from cliport_ros.bench.config import ModelBenchConfig
 from cliport_ros.model.config import preset
 from cliport_ros.model.policy import CLIPortPolicy, count_parameters
 from cliport_ros.perception.heightmap import Heightmap
 from cliport_ros.perception.workspace import Workspace
-
-
-@dataclass(frozen=True)
-class ModelBenchConfig:
-    """``cliport bench model`` options."""
-
-    preset: str = "full"
-    dtype: str = "fp32"
-    decisions: int = 5
-    clip_weights: str = "random:0"  # speed does not depend on the weights' values
-    device: str = "cpu"
-    checkpoint: str = ""  # time this checkpoint (``shipped``: the packaged one) instead of a random preset
-
-    def __post_init__(self) -> None:
-        if self.dtype not in ("fp32", "bf16"):
-            raise ValueError(f"dtype={self.dtype!r} must be fp32 or bf16")
-        if self.decisions < 1:
-            raise ValueError("decisions must be >= 1")
-
 
 TARGETS = {"full": 3.0, "small": 0.3}  # seconds per decision on the project's 2-core CPU (issue 5)
 

@@ -4,29 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
+from cliport_ros.bench.config import PerceptionBenchConfig
 from cliport_ros.perception.camera import decode_depth
 from cliport_ros.perception.config import PerceptionConfig, fuse_views, load_perception_config
 from cliport_ros.perception.heightmap import RGBDView
 from cliport_ros.perception.synthetic import demo_scene, render
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PerceptionBenchConfig:
-    """``cliport bench perception`` options."""
-
-    config: str = "cameras_ravens.yaml"
-    frames: int = 200
-    warmup: int = 10
-
-    def __post_init__(self) -> None:
-        if self.frames < 1 or self.warmup < 0:
-            raise ValueError(f"frames={self.frames} must be >= 1 and warmup={self.warmup} >= 0")
 
 
 def run(cfg: PerceptionBenchConfig) -> list[dict[str, float]]:

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
+from cliport_ros.bench.config import SimBenchConfig
 from cliport_ros.sim.env import Environment
 from cliport_ros.sim.scene import SimConfig
 from cliport_ros.sim.tasks import TASKS
 from cliport_ros.sim.tasks.base import seeds_for
-
-
-@dataclass(frozen=True)
-class SimBenchConfig:
-    """``cliport bench sim`` options."""
-
-    episodes: int = 5
-    renders: int = 10
-    arm: str = "ur5"
 
 
 def run(cfg: SimBenchConfig) -> list[dict]:

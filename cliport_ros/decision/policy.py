@@ -19,6 +19,7 @@ import numpy as np
 
 from cliport_ros.execution.actions import PickPlace, action_from_pixels
 from cliport_ros.perception.heightmap import Heightmap
+from cliport_ros.perception.workspace import Workspace
 
 if TYPE_CHECKING:  # torch only when a learned policy is built
     from cliport_ros.model.policy import CLIPortPolicy
@@ -121,6 +122,12 @@ class OraclePolicy:
 
     def decide(self, heightmap: Heightmap, instruction: str) -> Decision:
         return self._ask(instruction)
+
+
+def oracle_decision(action: PickPlace, workspace: Workspace) -> Decision:
+    """An expert's pick-and-place as a Decision: the pixels its points fall in, taken with certainty."""
+    pick, place = (tuple(int(v) for v in workspace.xyz_to_pix(xyz)) for xyz in (action.pick_xyz, action.place_xyz))
+    return Decision(action, pick, place, 1.0, 1.0)
 
 
 def accept(decision: Decision, min_confidence: float, observed: np.ndarray | None = None) -> Decision:

@@ -1,17 +1,21 @@
 """One decision -> the joint trajectories that carry it out, segment by segment.
 
-The executor publishes each :class:`Segment`, waits for it to finish, then
-issues its gripper command. For a pick-and-place the tool goes straight up
-and down over the pick and place points (solved by IK every few centimetres
-so the lines stay straight) and moves between them at the approach height;
-a spatula's push (``push_stroke``) comes down behind the start, moves along
-the table slowly and goes up. Both end at home, out of the cameras' view.
+The one motion planner: executor_node runs its plans on a real or simulated arm
+over ROS, and the simulator's ``Environment`` (collection, evaluation, the
+oracle) runs the same plans in PyBullet (``sim/motion.py``), both through
+``execution/supervisor.py``. Each :class:`Segment` is sent, watched until it
+has finished, then its gripper command is issued. For a pick-and-place the
+tool goes straight up and down over the pick and place points (solved by IK
+every few centimetres so the lines stay straight) and moves between them at
+the approach height (holding the object, at the carry height); a spatula's
+push (``push_stroke``) comes down behind the start, moves along the table
+slowly and goes up. Both end at home, out of the cameras' view.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -35,19 +39,51 @@ class PlanError(ValueError):
 @dataclass(frozen=True)
 class Segment:
     """One trajectory (times from 0 at its start, the start point itself left out) and the gripper
-    command to issue once it has finished: "grip", "release" or None."""
+    command to issue once it has finished: "grip", "release" or None.
+
+    ``until_contact``: the segment ends early, where the arm stands, once the
+    tool (or what it holds) is felt touching something, on an arm that can
+    feel it (the simulator; a real arm with a contact or force sensor); on
+    one that cannot, it runs to its end, which lies ``suction_press`` below
+    the measured top. ``path`` (the joint polyline the trajectory follows,
+    start included) and ``vmax`` let such a stop be rejoined (``rejoined``).
+    """
 
     name: str
     trajectory: Trajectory
     gripper: str | None = None
+    until_contact: bool = False
+    path: np.ndarray | None = None
+    vmax: np.ndarray | None = None
+    config: PlannerConfig | None = None
+
+    def rejoined(self, q: np.ndarray) -> Segment:
+        """The rest of this segment from joints ``q``, on or next to its path (where a stop on contact left
+        the arm), retimed from rest: the arm does not first go back to where the path begins."""
+        if self.path is None or self.vmax is None or self.config is None or len(self.path) < 2:
+            return self
+        q = np.asarray(q, dtype=float)
+        a, b = self.path[:-1], self.path[1:]
+        ab = b - a
+        t = np.clip(((q - a) * ab).sum(axis=1) / np.maximum((ab * ab).sum(axis=1), 1e-12), 0.0, 1.0)
+        k = int(np.abs(q - (a + t[:, None] * ab)).max(axis=1).argmin())  # the polyline step q lies on
+        path = np.vstack([q[None], self.path[k + 1:]])
+        return replace(self, trajectory=time_parameterise(self.trajectory.joint_names, path, self.vmax, self.config),
+                       path=path)
 
 
 @dataclass(frozen=True)
 class PlannerConfig:
     """How the tool moves. Distances in metres, angles in radians, times in seconds."""
 
-    approach_height: float = 0.15  # above pick and place; the simulator's APPROACH_HEIGHT
-    place_clearance: float = 0.01  # release this far above the computed place height
+    approach_height: float = 0.15  # the empty tool moves above pick and place this high
+    # Holding the object, it is lifted this high above the pick and carried as high above the place, at
+    # carry_speed x the usual speed: a rope is dragged low and slowly (the reference's align-rope).
+    carry_height: float = 0.15
+    carry_speed: float = 1.0
+    # Release this far above the computed place height: room for a millimetre or two of height error, but
+    # a short drop, so an object set down beside a neighbour (a pyramid's row) does not tip against it.
+    place_clearance: float = 0.005
     # A suction cup is pressed this far below the measured top, as its bellows allow: a heightmap's top can
     # read a millimetre or two high, and a cup that stops short of the surface seals on nothing.
     suction_press: float = 0.005
@@ -59,7 +95,7 @@ class PlannerConfig:
     sample_period: float = 0.05  # trajectory points this far apart, so linear interpolation is faithful
 
     def __post_init__(self) -> None:
-        for name in ("approach_height", "cartesian_step", "yaw_step", "max_joint_jump",
+        for name in ("approach_height", "carry_height", "cartesian_step", "yaw_step", "max_joint_jump",
                      "min_segment_time", "sample_period"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"PlannerConfig: {name}={getattr(self, name)} must be > 0")
@@ -67,8 +103,17 @@ class PlannerConfig:
             raise ValueError(f"PlannerConfig: place_clearance={self.place_clearance} must be >= 0")
         if not 0 <= self.suction_press <= 0.02:
             raise ValueError(f"PlannerConfig: suction_press={self.suction_press} must lie in [0, 0.02] m")
-        if not 0 < self.velocity_scale <= 1:
-            raise ValueError(f"PlannerConfig: velocity_scale={self.velocity_scale} must be in (0, 1]")
+        for name in ("velocity_scale", "carry_speed"):
+            if not 0 < getattr(self, name) <= 1:
+                raise ValueError(f"PlannerConfig: {name}={getattr(self, name)} must be in (0, 1]")
+
+
+def plan(action: PickPlace, kin: ArmKinematics, profile: ArmProfile, start: np.ndarray, workspace: Workspace,
+         config: PlannerConfig, home: np.ndarray | None = None) -> list[Segment]:
+    """The segments that carry out ``action`` with the profile's end effector: a push for a spatula
+    (``plan_push``), else a pick-and-place (``plan_pick_place``)."""
+    planner = plan_push if profile.gripper == "spatula" else plan_pick_place
+    return planner(action, kin, profile, start, workspace, config, home)
 
 
 def plan_pick_place(action: PickPlace, kin: ArmKinematics, profile: ArmProfile, start: np.ndarray,
@@ -108,31 +153,39 @@ def plan_pick_place(action: PickPlace, kin: ArmKinematics, profile: ArmProfile, 
             continue
         for turn in _turns(action.rotation):
             candidates.append((abs(q[-1] - start[-1]), abs(turn), action.pick_yaw + offset, turn, q))
+    carry = np.array([0.0, 0.0, config.carry_height])
     line_failure: PlanError | None = None
     for *_, pick_yaw, turn, q_above_pick in sorted(candidates, key=lambda c: c[:2]):
+        place_yaw = pick_yaw + turn
         try:
             descend_pick = _line(kin, "pick", tool_pick + up, tool_pick, pick_yaw, pick_yaw, q_above_pick, config)
-            carry = _line(kin, "approach above place", tool_pick + up, tool_place + up, pick_yaw,
-                          pick_yaw + turn, q_above_pick, config)
-            descend_place = _line(kin, "place", tool_place + up, tool_place, pick_yaw + turn, pick_yaw + turn,
-                                  carry[-1], config)
+            same = config.carry_height == config.approach_height  # then lift and retreat retrace the descents
+            lift = descend_pick[::-1] if same else _line(kin, "lift", tool_pick, tool_pick + carry, pick_yaw,
+                                                         pick_yaw, descend_pick[-1], config)
+            carry_path = _line(kin, "carry above place", tool_pick + carry, tool_place + carry, pick_yaw,
+                               place_yaw, lift[-1], config)
+            descend_place = _line(kin, "place", tool_place + carry, tool_place, place_yaw, place_yaw,
+                                  carry_path[-1], config)
+            retreat = descend_place[::-1] if same else _line(kin, "retreat", tool_place, tool_place + up,
+                                                             place_yaw, place_yaw, descend_place[-1], config)
             break
         except PlanError as error:
             line_failure = line_failure or error
     else:
         raise line_failure or approach_failure
     vmax = config.velocity_scale * kin.velocity_limits
-    paths = [
-        ("approach pick", np.stack([start, q_above_pick]), None),
-        ("descend to pick", descend_pick, "grip"),
-        ("lift", descend_pick[::-1], None),
-        ("carry", carry, None),
-        ("descend to place", descend_place, "release"),
-        ("retreat", descend_place[::-1], None),
-        ("home", np.stack([descend_place[0], home]), None),
+    held = config.carry_speed * vmax
+    paths = [  # name, joint path, speed limit, gripper command at its end, until contact
+        ("approach pick", np.stack([start, q_above_pick]), vmax, None, False),
+        ("descend to pick", descend_pick, vmax, "grip", True),
+        ("lift", lift, held, None, False),
+        ("carry", carry_path, held, None, False),
+        ("descend to place", descend_place, vmax, "release", True),
+        ("retreat", retreat, vmax, None, False),
+        ("home", np.stack([retreat[-1], home]), vmax, None, False),
     ]
-    return [Segment(name, time_parameterise(kin.joint_names, path, vmax, config), gripper)
-            for name, path, gripper in paths]
+    return [Segment(name, time_parameterise(kin.joint_names, path, limit, config), gripper, contact, path, limit,
+                    config) for name, path, limit, gripper, contact in paths]
 
 
 def plan_push(action: PickPlace, kin: ArmKinematics, profile: ArmProfile, start: np.ndarray,
@@ -171,7 +224,8 @@ def plan_push(action: PickPlace, kin: ArmKinematics, profile: ArmProfile, start:
         ("lift", lift, vmax),
         ("home", np.stack([lift[-1], home]), vmax),
     ]
-    return [Segment(name, time_parameterise(kin.joint_names, path, limit, config)) for name, path, limit in paths]
+    return [Segment(name, time_parameterise(kin.joint_names, path, limit, config), path=path, vmax=limit,
+                    config=config) for name, path, limit in paths]
 
 
 def joint_move(kin: ArmKinematics, start: np.ndarray, goal: np.ndarray, config: PlannerConfig) -> Trajectory:

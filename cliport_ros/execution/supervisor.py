@@ -16,6 +16,11 @@ it to anything that follows trajectories).
   interrupt) the arm is sent a hold at its measured position, the supervisor
   waits (up to ``stop_timeout``) until it is at rest, and only then raises:
   the caller stays busy until the arm has stopped.
+- A segment marked ``until_contact`` also finishes once the arm reports a
+  touch (``ArmIO.touching``): the arm is held where it is and the next
+  segment is rejoined from there (``Segment.rejoined``).
+- Time is the arm's :class:`Clock`: wall time on a real arm, simulated time
+  in the simulator, so both are supervised by the same rules.
 - A grip that holds nothing releases, lifts back the way the tool came down
   and goes home before the error is raised, so the arm is never left down in
   the scene.
@@ -76,6 +81,29 @@ class ArmIO(Protocol):
     def grip(self, close: bool) -> bool:
         """Grip (True: something is held) or release (True: done); MotionError when the gripper fails."""
 
+    def touching(self) -> bool:
+        """Whether the tool, or what it holds, is felt touching something; False on an arm that cannot feel."""
+
+
+class Clock(Protocol):
+    """The time segments are timed in."""
+
+    def now(self) -> float:
+        """Seconds, monotonic."""
+
+    def sleep(self, seconds: float) -> None:
+        """Let ``seconds`` pass (on a simulated arm: simulate them)."""
+
+
+class WallClock:
+    """A real arm's time."""
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
 
 def path_deviation(q: np.ndarray, start: np.ndarray, positions: np.ndarray) -> float:
     """Largest joint distance (rad) from ``q`` to the nearest point of the polyline ``start``, ``positions``..."""
@@ -92,15 +120,18 @@ class SegmentSupervisor:
     """Runs a plan's segments on one arm, one at a time; stops the arm on any failure before raising."""
 
     def __init__(self, arm: ArmIO, cfg: SupervisorConfig, home_from: Callable[[np.ndarray], Segment],
-                 poll: float = 0.01, hold_time: float = 0.1) -> None:
+                 poll: float = 0.01, hold_time: float = 0.1, clock: Clock | None = None) -> None:
         self.arm = arm
         self.cfg = cfg
         self.home_from = home_from  # a segment from joints q back to the home pose
         self.poll = poll
         self.hold_time = hold_time  # s from now of the hold's one point: the controller stops within it
-        self.first_sent: float | None = None  # time.monotonic() the first segment went out
-        self.stopped_at: float | None = None  # time.monotonic() a hold went out after a failure
+        self.clock = clock or WallClock()
+        self.first_sent: float | None = None  # clock time the first segment went out
+        self.stopped_at: float | None = None  # clock time a hold went out after a failure
+        self.touched: list[str] = []  # segments that ended on contact
         self._expected: np.ndarray | None = None  # where the next segment starts: the last one's end
+        self._rejoin = False  # the last segment stopped short (on contact): the next one starts where it stopped
         self._names: tuple[str, ...] = ()
 
     def run(self, plan: list[Segment], start: np.ndarray) -> None:
@@ -121,30 +152,37 @@ class SegmentSupervisor:
 
     def run_segment(self, segment: Segment) -> None:
         """Check the arm is at rest where the segment starts, send it, watch it, wait until it has finished."""
+        q, dq = self.arm.state()
+        if self._rejoin:
+            segment, self._rejoin = segment.rejoined(q), False
         trajectory = segment.trajectory
         self._names = tuple(trajectory.joint_names)
-        q, dq = self.arm.state()
         start = q if self._expected is None else self._expected
         if np.abs(q - start).max() > self.cfg.start_tolerance or not _at_rest(dq, self.cfg.rest_velocity):
             raise MotionError(f"the arm is not at rest where '{segment.name}' starts (largest joint error "
                               f"{np.abs(q - start).max():.3f} rad, start_tolerance {self.cfg.start_tolerance:g})")
         self.arm.send(trajectory)
-        sent = time.monotonic()
+        sent = self.clock.now()
         if self.first_sent is None:
             self.first_sent = sent
         positions = np.asarray(trajectory.positions)
         goal = positions[-1]
         allowed = trajectory.duration * self.cfg.timeout_factor + self.cfg.timeout_margin
-        while time.monotonic() - sent < allowed:
+        while self.clock.now() - sent < allowed:
             q, dq = self.arm.state()
             deviation = path_deviation(q, start, positions)
             if deviation > self.cfg.path_tolerance:
                 raise MotionError(f"the arm left the planned path during '{segment.name}' ({deviation:.3f} rad "
                                   f"off, path_tolerance {self.cfg.path_tolerance:g})")
+            if segment.until_contact and self.arm.touching():
+                self._hold(q)
+                self.touched.append(segment.name)
+                self._expected, self._rejoin = self.arm.state()[0], True
+                return
             if np.abs(q - goal).max() < self.cfg.goal_tolerance and _at_rest(dq, self.cfg.rest_velocity):
                 self._expected = goal
                 return
-            time.sleep(self.poll)
+            self.clock.sleep(self.poll)
         q, _ = self.arm.state()
         raise MotionError(f"the arm did not finish '{segment.name}' within {allowed:.0f} s "
                           f"(largest joint error {np.abs(q - goal).max():.3f} rad)")
@@ -161,17 +199,21 @@ class SegmentSupervisor:
             q, _ = self.arm.state()
         except MotionError:
             return
+        self.stopped_at = self.clock.now()
+        self._hold(q)
+
+    def _hold(self, q: np.ndarray) -> None:
+        """Send a hold at ``q`` and wait (up to ``stop_timeout``) until the arm is at rest."""
         self.arm.send(Trajectory(self._names, np.array([self.hold_time]), np.asarray(q, dtype=float)[None]))
-        self.stopped_at = time.monotonic()
-        deadline = self.stopped_at + self.cfg.stop_timeout
-        while time.monotonic() < deadline:
+        deadline = self.clock.now() + self.cfg.stop_timeout
+        while self.clock.now() < deadline:
             try:
                 _, dq = self.arm.state()
             except MotionError:
                 return
             if _at_rest(dq, self.cfg.rest_velocity):
                 return
-            time.sleep(self.poll)
+            self.clock.sleep(self.poll)
 
     def recover(self, plan: list[Segment]) -> None:
         """After a failed grip: release, go back up the way the tool came down, then home."""
@@ -180,7 +222,7 @@ class SegmentSupervisor:
         if lift is not None:
             self.run_segment(lift)
         q, _ = self.arm.state()
-        self._expected = q
+        self._expected, self._rejoin = q, False
         self.run_segment(self.home_from(q))
 
 

@@ -50,3 +50,30 @@ class TrainConfig:
     @property
     def run_dir(self) -> Path:
         return Path(self.out) / f"{self.task}-{self.preset}-n{self.demos}"
+
+
+AGENTS = ("learned", "oracle")  # what `cliport eval` can score
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """``cliport eval`` options."""
+
+    task: str = option("", "task name")
+    agent: str = option("learned", "learned (--checkpoint), or oracle: the scripted expert, which reads true "
+                        "poses, through the same planner (the ceiling a learned policy can reach)", AGENTS)
+    checkpoint: str = option("", "checkpoint file from `cliport train`, or shipped (the packaged one)")
+    instructions: str = option("", "file of instruction templates (one a line, the task's goal fields as "
+                               "placeholders, e.g. 'place the {pick} cubes into a {place} bowl'); one reworded "
+                               "per episode")
+    episodes: int = option(100, "episodes to run")
+    split: str = option("test", "seed split", ("val", "test"))
+    table: bool = option(False, "print every stored score under --runs and of the shipped checkpoint beside the "
+                         "paper's numbers")
+    runs: str = option("runs", "where --table looks for scores")
+
+    def __post_init__(self) -> None:
+        if self.agent not in AGENTS:
+            raise ValueError(f"EvalConfig: agent={self.agent!r} must be one of {AGENTS}")
+        if self.episodes < 1:
+            raise ValueError(f"EvalConfig: episodes={self.episodes} must be >= 1")

@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from cliport_ros.execution.actions import action_from_pixels
+from cliport_ros.decision.policy import Decision, OraclePolicy, Policy, Reason, RefusedError, oracle_decision
 from cliport_ros.instruction import load_templates, rephrase, template_fields
-from cliport_ros.model.policy import CLIPortPolicy
 from cliport_ros.sim.env import Environment
 from cliport_ros.sim.tasks.base import seeds_for
 
@@ -81,26 +80,42 @@ class EvalResult:
         return float(np.mean(self.scores)) if self.scores else 0.0
 
 
-def rollout(policy: CLIPortPolicy, env: Environment, seed: int, template: str | None = None) -> float:
+def env_oracle(env: Environment) -> OraclePolicy:
+    """The task's scripted expert on ``env`` as a Policy (it ignores the heightmap and reads true poses)."""
+    def ask(instruction: str) -> Decision:
+        action = env.oracle()
+        if action is None:
+            raise RefusedError(Reason.INVALID_INSTRUCTION, f"oracle: nothing left to do for '{instruction}'")
+        return oracle_decision(action, env.sim.perception.workspace)
+
+    return OraclePolicy(ask)
+
+
+def rollout(policy: Policy, env: Environment, seed: int, template: str | None = None) -> float:
     """One episode; returns its summed reward in [0, 1]. With ``template``, every instruction of the
-    episode is reworded by it (the same goal fields) before the policy reads it."""
+    episode is reworded by it (the same goal fields) before the policy reads it. A refused decision ends
+    the episode (nothing moves, as on the robot)."""
     obs = env.reset(seed)
     done = False
     while not done:
         language = rephrase(obs.language, env.task.template, template) if template else obs.language
-        decision = policy.act(obs.heightmap, language)
-        action = action_from_pixels(obs.heightmap, decision.pick_pixel, decision.place_pixel, decision.rotation)
-        result = env.step(action)
+        try:
+            decision = policy.decide(obs.heightmap, language)
+        except RefusedError:
+            break
+        result = env.step(decision.action)
         obs, done = result.observation, result.done
     return env.total_reward
 
 
-def evaluate(policy: CLIPortPolicy, task: str, episodes: int, split: str = "test",
+def evaluate(policy: Policy | None, task: str, episodes: int, split: str = "test",
              env: Environment | None = None, progress: bool = True, instructions: str | None = None) -> EvalResult:
-    """Score ``episodes`` episodes of ``split``; ``instructions``: a file of templates, one drawn per episode
-    (seeded by the episode's seed) to reword its instructions, so robustness to wording is measured."""
+    """Score ``episodes`` episodes of ``split`` (``policy`` None: the task's oracle); ``instructions``: a file of
+    templates, one drawn per episode (seeded by the episode's seed) to reword its instructions, so robustness
+    to wording is measured."""
     own = env is None
     env = env or Environment(task)
+    policy = policy or env_oracle(env)
     scores = []
     try:
         templates = None

@@ -36,7 +36,7 @@ from cliport_ros.execution.arms import arm_profile
 from cliport_ros.execution.config import ExecutorNodeConfig
 from cliport_ros.execution.frames import check_decision_frame
 from cliport_ros.execution.kinematics import ArmKinematics
-from cliport_ros.execution.planner import PlanError, PlannerConfig, Segment, joint_move, plan_pick_place, plan_push
+from cliport_ros.execution.planner import PlanError, PlannerConfig, Segment, joint_move, plan
 from cliport_ros.execution.supervisor import MotionError, SegmentSupervisor
 from cliport_ros.execution.trajectory import Trajectory
 from cliport_ros.msg import Heightmap as HeightmapMsg
@@ -165,9 +165,8 @@ class ExecutorNode(Node):
             check_decision_frame(request.action.header.frame_id, self.cfg.base_frame, self.workspace,
                                  *(self._heightmap_terms or (None, None)))
             start, _ = self.joint_state()
-            planner = plan_push if self.pushes else plan_pick_place
-            plan = planner(action, self.kinematics, self.profile, start, self.workspace, self.planner,
-                           home=self.home)
+            segments = plan(action, self.kinematics, self.profile, start, self.workspace, self.planner,
+                            home=self.home)
         except MotionError as err:
             response.code, response.message = Response.EXECUTION_FAILED, str(err)
             return response
@@ -175,16 +174,16 @@ class ExecutorNode(Node):
             response.code = Response.OUTSIDE_WORKSPACE if err.reason == "outside_workspace" else Response.UNREACHABLE
             response.message = str(err)
             return response
-        duration = sum(s.trajectory.duration for s in plan)
+        duration = sum(s.trajectory.duration for s in segments)
         if request.check_only:
             response.success, response.code = True, Response.OK
-            response.message = f"feasible: {len(plan)} segments, {duration:.1f} s of motion"
+            response.message = f"feasible: {len(segments)} segments, {duration:.1f} s of motion"
             return response
         response.executed = True
         supervisor = SegmentSupervisor(self, self.cfg, self._home_from)
         self._moving = True
         try:
-            supervisor.run(plan, start)
+            supervisor.run(segments, start)
         except MotionError as err:
             response.code, response.message = Response.EXECUTION_FAILED, str(err)
             response.execute_seconds = time.monotonic() - start_time
@@ -236,6 +235,11 @@ class ExecutorNode(Node):
             self.gripper.remove_pending_request(future)
             raise MotionError(f"gripper service {self.gripper.srv_name} did not answer in {timeout:g} s")
         return bool(future.result().success) if close else True
+
+    def touching(self) -> bool:
+        """Contact is not measured on the wire: a descent runs to its planned end (``suction_press`` below the
+        measured top, which the cup's bellows absorb)."""
+        return False
 
     def _home_from(self, q: np.ndarray) -> Segment:
         return Segment("home", joint_move(self.kinematics, q, self.home, self.planner), None)

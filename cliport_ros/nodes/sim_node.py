@@ -34,13 +34,14 @@ from std_msgs.msg import Header
 from std_srvs.srv import SetBool
 from trajectory_msgs.msg import JointTrajectory
 
+from cliport_ros.decision.policy import oracle_decision
 from cliport_ros.execution.arms import arm_profile
-from cliport_ros.execution.trajectory import Trajectory
 from cliport_ros.instruction import same_instruction
 from cliport_ros.ros.camera_publisher import CameraPublisher
 from cliport_ros.ros.conversions import pick_place_to_msg, trajectory_from_msg
 from cliport_ros.ros.params import read_config
 from cliport_ros.sim.config import SimNodeConfig
+from cliport_ros.sim.motion import TrajectoryFollower
 from cliport_ros.sim.scene import SimConfig, TabletopSim
 from cliport_ros.sim.tasks import make_task
 from cliport_ros.sim.tasks.base import TaskError
@@ -62,8 +63,7 @@ class SimNode(Node):
         self.sim = TabletopSim(SimConfig(arm=arm, cameras=cfg.camera_config))
         self.task = None
         self.seed = -1
-        self._trajectory: Trajectory | None = None
-        self._trajectory_start = (0.0, np.zeros(0))  # (sim time, joint positions)
+        self.follower = TrajectoryFollower(self.sim.arm)
         self.sim_time = 0.0
         self._last_wall = time.monotonic()
         self._last_render = -np.inf
@@ -86,26 +86,17 @@ class SimNode(Node):
         now = time.monotonic()
         wall_dt, self._last_wall = min(now - self._last_wall, 0.1), now  # after a render, do not leap ahead
         for _ in range(max(1, round(wall_dt * self.real_time_factor * self.sim.config.physics_hz))):
-            self._follow_trajectory()
+            self.follower.step(self.sim_time)
             self.sim.bullet.stepSimulation()
             self.sim_time += self.sim.dt
         self._publish_joint_states()
         if self.task is not None:
             self.task.update(self.sim)  # bank sub-goals as they are met
-        if self._trajectory is not None:
+        if self.follower.trajectory is not None:
             self._last_motion = self.sim_time
         moving = self.sim_time - self._last_motion < self.motion_hold_off
         if now - self._last_render >= self.camera_period and (self.render_while_moving or not moving):
             self.publish_cameras()
-
-    def _follow_trajectory(self) -> None:
-        if self._trajectory is None:
-            return
-        started, start_q = self._trajectory_start
-        elapsed = self.sim_time - started
-        self.sim.arm.command(self._trajectory.sample(elapsed, start_q))
-        if elapsed > self._trajectory.duration:
-            self._trajectory = None  # keep commanding the last point (the motors hold it)
 
     def _publish_joint_states(self) -> None:
         states = self.sim.bullet.getJointStates(self.sim.arm.body, self.sim.arm.joints)
@@ -123,12 +114,9 @@ class SimNode(Node):
     # -- callbacks ----------------------------------------------------------------------------------------
     def _on_trajectory(self, msg: JointTrajectory) -> None:
         try:
-            trajectory = trajectory_from_msg(msg).reordered(self.sim.arm.joint_names)
+            self.follower.start(trajectory_from_msg(msg), self.sim_time)
         except ValueError as err:
             self.get_logger().error(f"rejected joint trajectory: {err}")
-            return
-        self._trajectory = trajectory
-        self._trajectory_start = (self.sim_time, self.sim.arm.joint_positions())
 
     def _on_gripper(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
         if request.data and self.sim.arm.profile.gripper == "spatula":
@@ -149,7 +137,7 @@ class SimNode(Node):
             response.success, response.message = False, str(err)
             return response
         self.task, self.seed = task, int(request.seed)
-        self._trajectory = None
+        self.follower = TrajectoryFollower(self.sim.arm)  # the reset loaded a new arm
         self.sim.arm.command(self.sim.arm.joint_positions())
         response.success = True
         response.instruction = task.language(self.sim)
@@ -180,11 +168,10 @@ class SimNode(Node):
         if action is None:
             response.message = f"nothing left to do for '{goal}'"
             return response
-        ws = self.sim.perception.workspace
+        decision = oracle_decision(action, self.sim.perception.workspace)
         header = Header(frame_id=self.sim.perception.base_frame, stamp=self.get_clock().now().to_msg())
-        response.action = pick_place_to_msg(
-            action, header, tuple(ws.xyz_to_pix(action.pick_xyz)), tuple(ws.xyz_to_pix(action.place_xyz)),
-            1.0, 1.0, request.instruction)
+        response.action = pick_place_to_msg(action, header, decision.pick_pixel, decision.place_pixel,
+                                            decision.pick_confidence, decision.place_confidence, request.instruction)
         response.success, response.message = True, "oracle pick-and-place from the true object poses"
         return response
 

@@ -3,39 +3,17 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 from cliport_ros.demonstrations import Episode, episode_path, list_episodes, save_episode
+from cliport_ros.sim.config import CollectConfig
 from cliport_ros.sim.env import Environment
 from cliport_ros.sim.scene import SimConfig
-from cliport_ros.sim.tasks.base import TaskError, make_task, seeds_for
+from cliport_ros.sim.tasks.base import TaskError, seeds_for
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CollectConfig:
-    """``cliport collect`` options."""
-
-    task: str
-    n: int
-    split: str = "train"
-    out: str = "data"
-    arm: str = "ur5"
-
-    def __post_init__(self) -> None:
-        make_task(self.task)  # unknown names fail here, listing the known ones
-        if self.n < 1:
-            raise ValueError(f"CollectConfig: n={self.n} must be >= 1")
-        next(seeds_for(self.split))  # validates the split
-
-    @property
-    def directory(self) -> Path:
-        return Path(self.out) / f"{self.task}-{self.split}"
 
 
 def record_episode(env: Environment, seed: int) -> Episode | None:

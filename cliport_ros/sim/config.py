@@ -1,10 +1,13 @@
-"""sim_node's configuration: its ROS parameters are these fields, with these defaults."""
+"""sim_node's configuration (its ROS parameters are these fields, with these defaults) and ``cliport collect``'s."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from cliport_ros.execution.arms import ARMS
+from cliport_ros.options import option
+from cliport_ros.sim.colors import SPLITS
 
 
 @dataclass(frozen=True)
@@ -28,3 +31,26 @@ class SimNodeConfig:
                 raise ValueError(f"SimNodeConfig: {name}={getattr(self, name)} must be a finite number > 0")
         if not 0.0 <= self.motion_hold_off < float("inf"):
             raise ValueError(f"SimNodeConfig: motion_hold_off={self.motion_hold_off} must be a finite number >= 0")
+
+
+@dataclass(frozen=True)
+class CollectConfig:
+    """``cliport collect`` options."""
+
+    task: str = option(help="task name, e.g. put-block-in-bowl-seen-colors")
+    n: int = option(help="successful episodes wanted")
+    split: str = option("train", "seed split: train even seeds, val odd < 10001, test odd >= 10001", SPLITS)
+    out: str = option("data", "root folder; episodes go to OUT/TASK-SPLIT/")
+    arm: str = option("ur5", "simulated arm", tuple(sorted(ARMS)))
+
+    def __post_init__(self) -> None:
+        from cliport_ros.sim.tasks.base import make_task, seeds_for  # pybullet: only when used
+
+        make_task(self.task)  # unknown names fail here, listing the known ones
+        if self.n < 1:
+            raise ValueError(f"CollectConfig: n={self.n} must be >= 1")
+        next(seeds_for(self.split))  # validates the split
+
+    @property
+    def directory(self) -> Path:
+        return Path(self.out) / f"{self.task}-{self.split}"

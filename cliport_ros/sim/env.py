@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from cliport_ros.execution.actions import PickPlace
 from cliport_ros.perception.heightmap import Heightmap, RGBDView
+from cliport_ros.sim.motion import SimMotion
 from cliport_ros.sim.scene import SimConfig, TabletopSim
 from cliport_ros.sim.tasks import Task, make_task
 
@@ -34,6 +35,7 @@ class Environment:
     def __init__(self, task: str | Task, sim: TabletopSim | None = None, config: SimConfig | None = None) -> None:
         self.task = make_task(task) if isinstance(task, str) else task
         self.sim = sim or TabletopSim(config)
+        self.motion = SimMotion(self.sim)
         self.seed: int | None = None
         self.steps = 0
         self.total_reward = 0.0
@@ -58,12 +60,16 @@ class Environment:
     def step(self, action: PickPlace) -> StepResult:
         if self.seed is None:
             raise RuntimeError("call reset(seed) before step()")
-        executed = self.task.execute(self.sim, action)
+        executed = self.execute(action)
         self.steps += 1
         total = self.task.update(self.sim)
         gained, self.total_reward = total - self.total_reward, total
         done = self.task.done(self.sim) or self.steps >= self.task.max_steps
         return StepResult(self.observe(), gained, total, done, executed)
+
+    def execute(self, action: PickPlace) -> bool:
+        """Carry out ``action`` as the product's executor would (the task's planner settings), without scoring."""
+        return self.motion.execute(action, self.task.planner_config())
 
     def run_oracle(self) -> float:
         """Play the oracle to the end of the episode (no observations rendered); return the score in [0, 1]."""
@@ -71,7 +77,7 @@ class Environment:
             action = self.oracle()
             if action is None:
                 break
-            self.task.execute(self.sim, action)
+            self.execute(action)
             self.steps += 1
             self.task.update(self.sim)
         self.total_reward = self.task.reward(self.sim)

@@ -1,4 +1,4 @@
-"""Arms and end effectors in PyBullet: joint control, inverse kinematics, suction and fingers."""
+"""Arms and end effectors in PyBullet: joint control, contacts, suction and fingers."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ TOUCH_DISTANCE = 0.001  # metres
 
 
 class Arm:
-    """A loaded arm: joint control, inverse kinematics, and its suction cup or two-finger gripper.
+    """A loaded arm: joint control, contacts, and its suction cup or two-finger gripper.
 
     A held object is welded to the tool with a fixed constraint: for the
     suction cup that is what suction does; for the fingers it stands in for
@@ -34,14 +34,9 @@ class Arm:
                 movable.append(j)
         self.fingers = [names[n] for n in profile.finger_joints]
         self.joints = [j for j in movable if j not in self.fingers]
-        self.movable = movable  # IK solves for every movable joint, fingers included
         self.joint_names = [bullet.getJointInfo(self.body, j)[1].decode() for j in self.joints]
         self.tool = links[profile.tool_link]
         self.contact_links = {links[n] for n in profile.contact_links}
-        limits = [bullet.getJointInfo(self.body, j)[8:10] for j in movable]
-        self._ik_lower = list(profile.ik_lower or [lo for lo, _ in limits])
-        self._ik_upper = list(profile.ik_upper or [hi for _, hi in limits])
-        self._rest = list(profile.home) + [profile.finger_open] * len(self.fingers)
         self.grasp: int | None = None  # constraint id while holding
         self.held: int | None = None
         self.reset_joints(profile.home)
@@ -62,26 +57,6 @@ class Arm:
             self.body, self.joints, self.bullet.POSITION_CONTROL,
             targetPositions=list(q), positionGains=[1.0] * len(self.joints), forces=[500.0] * len(self.joints),
         )
-
-    def ik(self, xyz, quat) -> np.ndarray:
-        ranges = [hi - lo for lo, hi in zip(self._ik_lower, self._ik_upper, strict=True)]
-        q = self.bullet.calculateInverseKinematics(
-            self.body, self.tool, targetPosition=list(xyz), targetOrientation=list(quat),
-            lowerLimits=self._ik_lower, upperLimits=self._ik_upper, jointRanges=ranges,
-            restPoses=self._rest, maxNumIterations=100, residualThreshold=1e-5,
-        )
-        index = {j: k for k, j in enumerate(self.movable)}
-        return np.array([q[index[j]] for j in self.joints])
-
-    def tool_position(self) -> np.ndarray:
-        """World position (m) of the tool frame."""
-        return np.array(self.bullet.getLinkState(self.body, self.tool, computeForwardKinematics=True)[4])
-
-    def tool_yaw(self) -> float:
-        """Heading (rad about world z) of the tool frame's x axis."""
-        orientation = self.bullet.getLinkState(self.body, self.tool, computeForwardKinematics=True)[5]
-        x_axis = np.array(self.bullet.getMatrixFromQuaternion(orientation)).reshape(3, 3)[:, 0]
-        return float(np.arctan2(x_axis[1], x_axis[0]))
 
     # -- end effector ------------------------------------------------------------------------------
     def _touching(self) -> list[tuple[int, int]]:

@@ -1,4 +1,4 @@
-"""The simulated tabletop: physics, objects, cameras and the arm's motion primitives."""
+"""The simulated tabletop: physics, objects, cameras, and the arm with its end effector."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import numpy as np
 import pybullet
 from pybullet_utils.bullet_client import BulletClient
 
-from cliport_ros.execution.actions import PUSH_SPEED, PickPlace, push_stroke
-from cliport_ros.execution.arms import arm_profile, tool_down_quaternion
+from cliport_ros.execution.arms import arm_profile
 from cliport_ros.perception.config import CameraConfig, PerceptionConfig, fuse_views, load_perception_config
 from cliport_ros.perception.heightmap import Heightmap, RGBDView
 from cliport_ros.sim.robots import Arm
@@ -20,9 +19,6 @@ from cliport_ros.sim.robots import Arm
 log = logging.getLogger(__name__)
 
 NEAR, FAR = 0.01, 10.0  # camera clipping planes, metres
-APPROACH_HEIGHT = 0.15  # tool moves between objects this high above the pick/place point
-DESCEND_STEP = 0.02  # metres per straight segment while feeling for contact
-PUSH_STEP = 0.01  # metres per straight segment of a push
 
 
 @dataclass(frozen=True)
@@ -208,53 +204,7 @@ class TabletopSim:
         views = self.observe() if views is None else views
         return fuse_views(views, self.perception)
 
-    # -- motion -----------------------------------------------------------------------------------
-    def move_joints(self, target: Sequence[float], timeout: float = 5.0, stop_on_contact: bool = False,
-                    speed: float = 1.0) -> bool:
-        """Drive the joints to ``target`` at ``speed`` x the arm's speed limit; False on timeout.
-
-        ``timeout`` (s) is for full speed; a slower motion gets proportionally
-        longer. With ``stop_on_contact`` the motion ends early (True) as soon
-        as the tool or what it holds touches something.
-        """
-        target = np.asarray(target, dtype=float)
-        step = self.arm.profile.max_joint_speed * speed * self.dt
-        for _ in range(int(timeout / speed * self.config.physics_hz)):
-            current = self.arm.joint_positions()
-            error = target - current
-            if np.abs(error).max() < 1e-2:
-                return True
-            if stop_on_contact and self.arm.contacts():
-                self.arm.command(current)
-                return True
-            norm = np.linalg.norm(error)
-            self.arm.command(current + error * min(1.0, step / norm))
-            self.bullet.stepSimulation()
-        log.debug("move_joints timed out, error %s", target - self.arm.joint_positions())
-        return False
-
-    def move_tool(self, xyz: Sequence[float], yaw: float, timeout: float = 5.0, stop_on_contact: bool = False,
-                  speed: float = 1.0) -> bool:
-        return self.move_joints(self.arm.ik(xyz, tool_down_quaternion(yaw)), timeout, stop_on_contact, speed)
-
-    def _descend_until_contact(self, xyz: np.ndarray, yaw: float, floor: float) -> bool:
-        """Lower the tool from ``xyz`` until it (or what it holds) touches something, or reaches ``floor``.
-
-        Short straight segments (each solved by IK) keep the path vertical;
-        each stops the moment contact is made.
-        """
-        target = xyz.copy()
-        while not self.arm.contacts():
-            if target[2] <= floor:
-                return False
-            target[2] = max(target[2] - DESCEND_STEP, floor)
-            if not self.move_tool(target, yaw, timeout=2.0, stop_on_contact=True):
-                return False
-        return True
-
-    def go_home(self) -> bool:
-        return self.move_joints(self.arm.profile.home)
-
+    # -- the end effector (the arm moves by plans: sim/motion.py) ---------------------------------------
     def grip(self) -> bool:
         """Switch suction on, or close the fingers; True when an object is held."""
         if self.arm.fingers:
@@ -266,57 +216,3 @@ class TabletopSim:
         self.arm.detach()
         if self.arm.fingers:
             self.settle(0.2)
-
-    def execute(self, action: PickPlace, carry_height: float = APPROACH_HEIGHT, carry_speed: float = 1.0) -> bool:
-        """Pick-and-place as the Ravens primitive does it; True when an object was carried and set down.
-
-        Suction feels down for the object's top; fingers go ``grasp_depth``
-        below it (stopping early if they land on something) and close. The
-        held object is lifted ``carry_height`` above the pick point and carried
-        at ``carry_speed`` x the joint speed limit to as high above the place
-        point: a rope is dragged low and slowly, as the reference's align-rope does.
-        """
-        pick = np.asarray(action.pick_xyz, dtype=float)
-        place = np.asarray(action.place_xyz, dtype=float)
-        up = np.array([0.0, 0.0, APPROACH_HEIGHT])
-        carry = np.array([0.0, 0.0, carry_height])
-        ok = self.move_tool(pick + up, action.pick_yaw)
-        if self.arm.fingers:
-            grasp = pick - np.array([0.0, 0.0, self.arm.profile.grasp_depth])
-            ok = ok and self.move_tool(grasp, action.pick_yaw, stop_on_contact=True)
-        else:
-            ok = ok and self._descend_until_contact(pick + up, action.pick_yaw, floor=pick[2] - 0.03)
-        if not ok or not self.grip():
-            self.release()
-            self.move_tool(pick + up, action.pick_yaw)
-            self.go_home()
-            return False
-        held = self.arm.held
-        moved = (self.move_tool(pick + carry, action.pick_yaw, speed=carry_speed)
-                 and self.move_tool(place + carry, action.place_yaw, speed=carry_speed))
-        touched = moved and self._descend_until_contact(place + carry, action.place_yaw, floor=place[2] - 0.03)
-        self.release()
-        self.move_tool(place + up, action.place_yaw)
-        self.go_home()
-        self.settle(0.2)
-        return bool(held is not None and touched)
-
-    def push(self, action: PickPlace) -> bool:
-        """Push with the spatula in a straight line from ``pick_xyz`` towards ``place_xyz`` (the Ravens push,
-        ``push_stroke``): down behind the start, along the table in ``PUSH_STEP`` segments at
-        ``PUSH_SPEED``, then up and home. True when the whole stroke was carried out."""
-        try:
-            stroke = push_stroke(action, self.arm.tool_yaw())
-        except ValueError:
-            return False
-        up = np.array([0.0, 0.0, APPROACH_HEIGHT])
-        ok = self.move_tool(stroke.first + up, stroke.yaw) and self.move_tool(stroke.first, stroke.yaw)
-        for k in range(1, math.ceil(stroke.length / PUSH_STEP) + 1):
-            if not ok:
-                break
-            ok = self.move_tool(stroke.first + min(k * PUSH_STEP, stroke.length) * stroke.direction, stroke.yaw,
-                                speed=PUSH_SPEED)
-        self.move_tool(self.arm.tool_position() + up, stroke.yaw)
-        self.go_home()
-        self.settle(0.2)
-        return ok

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -86,6 +87,7 @@ class AlignRope(Task):
 
     template = "align the rope from {ends}"
     arms = ("ur5",)
+    planner: ClassVar[dict[str, float]] = {"carry_height": CARRY_HEIGHT, "carry_speed": CARRY_SPEED}
 
     def build(self, sim: TabletopSim, rng: np.random.Generator) -> None:
         taken: list = []
@@ -159,9 +161,6 @@ class AlignRope(Task):
                 b.changeConstraint(link, maxForce=LINK_FORCE)
             beads.append(sim._register(bead, graspable=True))
         return beads
-
-    def execute(self, sim: TabletopSim, action: PickPlace) -> bool:
-        return sim.execute(action, carry_height=CARRY_HEIGHT, carry_speed=CARRY_SPEED)
 
     def oracle(self, sim: TabletopSim) -> PickPlace | None:
         """Move the bead farthest from its place onto it, as the reference, with every bead's place taken

@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import numpy as np
 
 from cliport_ros.execution.actions import PickPlace, wrap_angle
+from cliport_ros.execution.planner import PlannerConfig
 from cliport_ros.sim.colors import SPLITS, colors_for
 from cliport_ros.sim.scene import TabletopSim
 
@@ -108,7 +110,9 @@ class Task(ABC):
     sequential: bool = False  # goals must be met in order (the -seq tasks)
     arms: tuple[str, ...] = ("ur5", "franka")  # arms the task and its oracle are built for
     tool: str | None = None  # end effector to mount instead of the arm's own (``arm_profile``), e.g. "spatula"
-    primitive: str = "pick_place"  # or "push": how ``execute`` carries out an action
+    # How the arm carries out an action (``execution/planner.py``): a pick-and-place, or a push with the
+    # spatula ``tool``; ``planner`` holds the task's PlannerConfig overrides (e.g. a rope is carried low).
+    planner: ClassVar[dict[str, float]] = {}
     template: str = ""  # how the task words its instructions, e.g. "put the {pick} blocks in a {place} bowl"
 
     def __init__(self) -> None:
@@ -122,13 +126,9 @@ class Task(ABC):
     def build(self, sim: TabletopSim, rng: np.random.Generator) -> None:
         """Create the scene's objects and ``self.goals``; set ``self.max_steps``."""
 
-    def execute(self, sim: TabletopSim, action: PickPlace) -> bool:
-        """Carry out one action with the task's motion primitive (the reference's ``task.primitive``).
-
-        A push task reads the pick point as where a push starts and the place
-        point as where it heads.
-        """
-        return sim.push(action) if self.primitive == "push" else sim.execute(action)
+    def planner_config(self, base: PlannerConfig | None = None) -> PlannerConfig:
+        """``base`` (default: the planner's defaults) with this task's overrides."""
+        return replace(base or PlannerConfig(), **self.planner)
 
     # -- shared behaviour ---------------------------------------------------------------------------
     def reset(self, sim: TabletopSim, seed: int) -> None:

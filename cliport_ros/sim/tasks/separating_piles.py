@@ -25,7 +25,7 @@ class SeparatingPiles(Task):
     """Push a pile of small blocks into the named one of two coloured squares.
 
     Task: "push the pile of {block colour} blocks into the {square colour} square" — one sentence for the
-    episode. The action is a push (``TabletopSim.push``): the UR5 carries the reference's spatula, and the
+    episode. The action is a push (``execution/planner.plan_push``): the UR5 carries the reference's spatula, and the
     pick and place points are where the push starts and where it heads.
 
     Randomisation: three distinct colours of the split (two squares, one pile); two 15 x 15 cm squares at
@@ -44,7 +44,6 @@ class SeparatingPiles(Task):
     template = "push the pile of {block} blocks into the {zone} square"
     arms = ("ur5",)
     tool = "spatula"
-    primitive = "push"
     unseen_colors = False
     n_blocks = 50
 
@@ -101,7 +100,7 @@ class SeparatingPiles(Task):
 
     def oracle(self, sim: TabletopSim) -> PickPlace | None:
         """Push the block farthest from the target square's centre towards that centre, as the reference:
-        the push starts behind the block (``TabletopSim.push`` backs off) and gathers what lies in its path."""
+        the push starts behind the block (``plan_push`` backs off) and gathers what lies in its path."""
         goal = self.current_goal(sim)
         if goal is None:
             return None
