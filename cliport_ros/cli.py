@@ -90,20 +90,26 @@ def _reset(args: argparse.Namespace) -> int:
 
 def _instruct(args: argparse.Namespace) -> int:
     import rclpy
+    from rclpy.signals import SignalHandlerOptions
 
+    from cliport_ros import topics
     from cliport_ros.app.client import StackClient, code_name
     from cliport_ros.ros.ros_env import loopback_dds
 
+    def show(feedback) -> None:
+        print(f"[{feedback.phase}] {feedback.detail}", flush=True)
+
     loopback_dds()
-    with rclpy.init():
+    # rclpy's own SIGINT handler would shut the context down before the cancel could be sent.
+    with rclpy.init(signal_handler_options=SignalHandlerOptions.NO):
         client = StackClient()
         try:
-            missing = client.wait_for_services(("instruct",), timeout=args.wait)
-            if missing:
-                print(f"no {missing[0]} service within {args.wait:g} s: is policy_node running "
-                      "(same ROS_DOMAIN_ID and discovery range)?", file=sys.stderr)
+            if not client.spin_until(client.instruct_action.server_is_ready, args.wait):
+                print(f"no {topics.INSTRUCT} action within {args.wait:g} s: is policy_node "
+                      "running (same ROS_DOMAIN_ID and discovery range)?", file=sys.stderr)
                 return 3
-            result = client.instruct(args.instruction, dry_run=args.dry_run, timeout=args.timeout)
+            # Ctrl-C cancels the goal, which stops the arm; the outcome is still printed.
+            result = client.follow(args.instruction, dry_run=args.dry_run, timeout=args.timeout, feedback=show)
         finally:
             client.close()
     print(f"{code_name(result.code)}: {result.message}")

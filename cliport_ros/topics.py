@@ -1,4 +1,4 @@
-"""Topic names the nodes agree on (relative, so a namespace or a remap moves them all), written once."""
+"""Topic (and service) names the nodes agree on (relative, so a namespace or a remap moves them all), written once."""
 
 HEIGHTMAP = "heightmap"  # cliport_ros/Heightmap, latched: perception_node -> policy_node, executor_node
 HEIGHTMAP_PREVIEW = "heightmap/color"  # sensor_msgs/Image of the colormap, for RViz
@@ -7,3 +7,6 @@ MARKERS = "policy/markers"  # visualization_msgs/MarkerArray: arrows at the pick
 DECISION = "policy/decision"  # cliport_ros/PickPlace: what the policy decided, before it is executed
 EXECUTOR_HEARTBEAT = "executor/heartbeat"  # std_msgs/Header at HEARTBEAT_RATE: executor_node is alive
 HEARTBEAT_RATE = 10.0  # Hz
+EXECUTOR_PROGRESS = "executor/progress"  # cliport_ros/ExecutionProgress: the plan running, at each segment
+EXECUTOR_CANCEL = "executor/cancel"  # std_srvs/Trigger service: stop the plan running, hold the arm
+INSTRUCT = "instruct"  # the Instruct service and the Instruct action (feedback, cancel) of policy_node

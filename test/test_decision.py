@@ -194,6 +194,19 @@ def test_every_refusal_reason_is_an_instruct_outcome_code():
     assert len(codes) == len(Reason) and Instruct.Response.OK not in codes
 
 
+def test_the_instruct_action_and_the_executor_speak_the_instruct_services_codes():
+    from cliport_ros.action import Instruct as InstructAction
+    from cliport_ros.srv import ExecutePickPlace, Instruct
+
+    def codes(cls) -> dict[str, int]:
+        return {n: getattr(cls, n) for n in dir(cls) if n.isupper() and isinstance(getattr(cls, n), int)}
+
+    service = codes(Instruct.Response)
+    assert codes(InstructAction.Result) == service and "CANCELLED" in service
+    executor = codes(ExecutePickPlace.Response)
+    assert executor.items() <= service.items()  # passed on unchanged
+
+
 def test_policy_node_config_names_a_bad_value():
     with pytest.raises(ValueError, match="min_confidence"):
         PolicyNodeConfig(min_confidence=1.5)

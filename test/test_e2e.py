@@ -191,10 +191,78 @@ def test_cliport_instruct_from_a_terminal(client):
     run = subprocess.run([sys.executable, "-m", "cliport_ros.cli", "instruct", instruction, "--dry-run"],
                          env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert run.stdout.startswith("OK: dry run") and "arm moved: no" in run.stdout
+    lines = run.stdout.splitlines()
+    phases = [line.split("]")[0].strip("[") for line in lines if line.startswith("[")]
+    assert phases[:3] == ["heightmap", "deciding", "decided"], run.stdout  # as they happen, then the outcome
+    assert any(line.startswith("OK: dry run") for line in lines) and "arm moved: no" in run.stdout
     refused = subprocess.run([sys.executable, "-m", "cliport_ros.cli", "instruct", "   "],
                              env=env, capture_output=True, text=True, timeout=120)
     assert refused.returncode == 1 and refused.stdout.startswith("INVALID_INSTRUCTION")
+
+
+def test_ctrl_c_of_cliport_instruct_mid_motion_holds_the_arm_and_the_next_instruction_works(ros_context, client):
+    """The user's Ctrl-C cancels the Instruct action: the executor holds the arm where it is (a one-point
+    trajectory on the controller's topic), the terminal prints CANCELLED, and the stack takes the next one."""
+    import signal
+
+    import rclpy
+    from trajectory_msgs.msg import JointTrajectory
+
+    from cliport_ros.execution.arms import arm_profile
+
+    from conftest import Spinning
+
+    instruction = fresh_scene(client)
+    received: list[tuple[float, int]] = []  # (arrival, points) of every trajectory the controller is sent
+    listener = rclpy.create_node("e2e_cancel_listener", context=ros_context)
+    topic = f"{arm_profile('ur5').controller}/joint_trajectory"
+    listener.create_subscription(JointTrajectory, topic, lambda m: received.append((time.monotonic(), len(m.points))),
+                                 10)
+    spinning = Spinning(ros_context, listener)
+    deadline = time.monotonic() + 30
+    while listener.count_publishers(topic) == 0 and time.monotonic() < deadline:  # matched with executor_node
+        time.sleep(0.05)
+    env = {**os.environ, "ROS_DOMAIN_ID": str(DOMAIN_ID), "PYTHONUNBUFFERED": "1"}
+    terminal = subprocess.Popen([sys.executable, "-m", "cliport_ros.cli", "instruct", instruction], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(terminal.stdout), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 120
+        while not any(line.startswith("[moving]") for line in lines) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert any(line.startswith("[moving]") for line in lines), "".join(lines)
+        time.sleep(0.3)  # well inside the first segment
+        cancelled = time.monotonic()
+        terminal.send_signal(signal.SIGINT)
+        assert terminal.wait(timeout=60) == 1
+        reader.join(timeout=10)
+        output = "".join(lines)
+        assert "CANCELLED" in output and "arm moved: yes" in output, output
+        holds = [t for t, points in received if points == 1 and t > cancelled]
+        assert holds, f"no hold after the cancel: {received}"
+        print(f"Ctrl-C to the first hold: {(holds[0] - cancelled) * 1e3:.0f} ms")
+        assert holds[0] - cancelled < 0.1
+    finally:
+        terminal.kill()
+        spinning.close()
+    result = client.instruct(fresh_scene(client), timeout=300)
+    assert result.success, result.message
+
+
+def test_the_instruct_action_reports_each_phase_and_segment(client):
+    feedback = []
+    result = client.follow(fresh_scene(client), feedback=feedback.append, timeout=300)
+    assert result.success, result.message
+    phases = [f.phase for f in feedback]
+    assert phases[:3] == ["heightmap", "deciding", "decided"]
+    decided = feedback[2]
+    assert decided.pick_confidence == result.pick_confidence and decided.pick_pose == result.pick_pose
+    moving = [f for f in feedback if f.phase == "moving"]
+    assert [f.segment for f in moving] == list(range(1, moving[0].segments + 1))  # every segment, in order
+    assert moving[0].planned_seconds > 0 and moving[0].remaining_seconds == pytest.approx(moving[0].planned_seconds)
+    assert moving[-1].remaining_seconds < moving[0].remaining_seconds
 
 
 def test_franka_with_its_gripper_end_to_end(stack, client, tmp_path):

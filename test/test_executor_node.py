@@ -45,7 +45,9 @@ class Rig:
         states = self.peer.create_publisher(JointState, "joint_states", 10)
         if publish_states:
             self.peer.create_timer(0.02, lambda: states.publish(self.state))
-        self.spinning = Spinning(context, self.node, self.peer)
+        # Threads for the node's own callbacks, as its main() has, beside the peer's: a cancel must not wait for
+        # a free thread behind the test's own subscriptions.
+        self.spinning = Spinning(context, self.node, self.peer, threads=6)
         if publish_states:  # wait until the node has heard the arm, so a test starts from a known state
             deadline = time.monotonic() + 10.0
             while self.node._state is None and time.monotonic() < deadline:
@@ -222,3 +224,45 @@ def test_a_signal_mid_motion_holds_the_arm_before_the_executor_exits(ros_context
         spinning.close()
         executor.kill()
         executor.wait()
+
+
+def test_cancel_mid_motion_holds_the_arm_at_once_and_the_next_request_runs(rig_factory):
+    from std_srvs.srv import Trigger
+
+    from cliport_ros import topics
+    from cliport_ros.msg import ExecutionProgress
+
+    rig = rig_factory()  # an arm that holds still: the first segment never finishes on its own
+    progress: list[ExecutionProgress] = []
+    rig.peer.create_subscription(ExecutionProgress, topics.EXECUTOR_PROGRESS, progress.append, 10)
+    sent_at: list[float] = []
+    rig.peer.create_subscription(JointTrajectory, f"{arm_profile('ur5').controller}/joint_trajectory",
+                                 lambda _: sent_at.append(time.monotonic()), 10)
+    cancel = rig.peer.create_client(Trigger, topics.EXECUTOR_CANCEL)
+    assert cancel.wait_for_service(timeout_sec=10)
+    assert not _call(cancel, Trigger.Request()).success  # nothing to cancel yet
+    outcome: list = []
+    worker = threading.Thread(target=lambda: outcome.append(rig.execute(REACHABLE)))
+    worker.start()
+    assert rig.wait_until(lambda: sent_at and progress, 10.0)
+    first = progress[0]
+    assert (first.segment, first.index, first.count) == ("approach pick", 1, 7)
+    assert first.remaining_seconds == pytest.approx(first.planned_seconds)
+    assert first.deadline_seconds > first.planned_seconds  # the supervisor's own bound on the plan
+    cancelled = time.monotonic()
+    assert _call(cancel, Trigger.Request()).success
+    worker.join(timeout=10)
+    result = outcome[0]
+    assert result.code == Code.CANCELLED and result.executed and "cancelled" in result.message
+    holds = [t for t, m in zip(sent_at, rig.trajectories, strict=False) if len(m.points) == 1]
+    assert holds and holds[0] - cancelled < 0.1  # the first hold, DDS delivery included
+    assert len(rig.trajectories) == 1 + len(holds)  # nothing after the first segment but holds
+    assert rig.execute(REACHABLE, check_only=True).success  # cancelled is not halted: the next request runs
+
+
+def _call(client, request, timeout: float = 10.0):
+    done = threading.Event()
+    future = client.call_async(request)
+    future.add_done_callback(lambda _: done.set())
+    assert done.wait(timeout)
+    return future.result()

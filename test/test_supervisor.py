@@ -235,3 +235,27 @@ def test_a_rejoined_segment_starts_where_the_arm_is_and_keeps_the_rest_of_its_pa
     assert np.allclose(rest.path[0], (0.0, 0.13)) and np.allclose(rest.path[-1], (0.0, 0.0))
     assert np.all(np.diff(rest.path[:, 1]) < 0)  # straight on up: the planned points below 0.13 are gone
     assert rest.trajectory.duration < lift.trajectory.duration
+
+
+def test_a_cancel_from_another_thread_holds_the_arm_and_raises_cancelled():
+    import threading
+
+    from cliport_ros.execution.supervisor import CancelledError
+
+    arm = FollowingArm(stuck=True)
+    supervisor = SegmentSupervisor(arm, FAST, home_from, poll=0.002)
+    threading.Timer(0.05, supervisor.cancel, args=("the user pressed Ctrl-C",)).start()
+    started = time.monotonic()
+    with pytest.raises(CancelledError, match="Ctrl-C"):
+        supervisor.run(PLAN, arm.q)
+    assert time.monotonic() - started < 0.3  # at the next check, not at the segment's timeout
+    assert arm.events == ["send (0.3, 0.0)", "hold (0.0, 0.0)"]
+
+
+def test_the_allowed_time_of_a_plan_covers_every_timeout_in_it():
+    from cliport_ros.execution.supervisor import allowed_seconds
+
+    cfg = SupervisorConfig(timeout_factor=2.0, timeout_margin=1.0, gripper_timeout=3.0, stop_timeout=0.5)
+    per_segment = 0.05 * 2.0 + 1.0
+    # five segments, a failed grip's lift again, two gripper commands and the release on the way back, the stop
+    assert allowed_seconds(PLAN, cfg) == pytest.approx(5 * per_segment + per_segment + 3 * 3.0 + 0.5)

@@ -11,11 +11,13 @@ import time
 from collections.abc import Callable
 
 import rclpy
+from rclpy.action import ActionClient
 from rclpy.context import Context
 from rclpy.executors import Executor, SingleThreadedExecutor
 from sensor_msgs.msg import Image
 
 from cliport_ros import topics
+from cliport_ros.action import Instruct as InstructAction
 from cliport_ros.msg import Heightmap as HeightmapMsg
 from cliport_ros.ros.conversions import stamp_to_seconds
 from cliport_ros.ros.qos import LATCHED
@@ -49,12 +51,15 @@ class StackClient:
         self.node.create_subscription(HeightmapMsg, topics.HEIGHTMAP, self.heightmaps.append, LATCHED)
         self.node.create_subscription(Image, topics.AFFORDANCE, self.affordances.append, LATCHED)
         self._clients = {
-            "instruct": self.node.create_client(Instruct, "instruct"),
+            "instruct": self.node.create_client(Instruct, topics.INSTRUCT),
             "reset": self.node.create_client(ResetTask, "sim/reset"),
             "status": self.node.create_client(TaskStatus, "sim/status"),
         }
 
+        self.instruct_action = ActionClient(self.node, InstructAction, topics.INSTRUCT)
+
     def close(self) -> None:
+        self.instruct_action.destroy()
         self.executor.shutdown()
         self.node.destroy_node()
 
@@ -80,6 +85,37 @@ class StackClient:
 
     def instruct(self, instruction: str, dry_run: bool = False, timeout: float = 600.0) -> Instruct.Response:
         return self.call("instruct", Instruct.Request(instruction=instruction, dry_run=dry_run), timeout)
+
+    def follow(self, instruction: str, dry_run: bool = False, timeout: float = 600.0,
+               feedback: Callable[[InstructAction.Feedback], None] | None = None,
+               cancel: Callable[[], bool] | None = None) -> InstructAction.Result:
+        """The Instruct action: ``feedback`` sees each phase as it happens; once ``cancel()`` returns True (or on
+        Ctrl-C) the goal is cancelled, which stops the arm, and the result (code CANCELLED) is still awaited.
+        TimeoutError when the action server is missing or nothing finishes within ``timeout``."""
+        if not self.spin_until(self.instruct_action.server_is_ready, min(timeout, 30.0)):
+            raise TimeoutError(f"action {topics.INSTRUCT} is not available")
+        sent = self.instruct_action.send_goal_async(
+            InstructAction.Goal(instruction=instruction, dry_run=dry_run),
+            feedback_callback=(lambda msg: feedback(msg.feedback)) if feedback else None)
+        if not self.spin_until(sent.done, 30.0) or not sent.result().accepted:
+            raise TimeoutError(f"action {topics.INSTRUCT} did not accept the goal")
+        goal = sent.result()
+        outcome = goal.get_result_async()
+        cancelled = False
+        deadline = time.monotonic() + timeout
+        while not outcome.done():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"action {topics.INSTRUCT} did not finish within {timeout:g} s")
+            try:
+                self.executor.spin_once(timeout_sec=0.02)
+                if not cancelled and cancel is not None and cancel():
+                    raise KeyboardInterrupt
+            except KeyboardInterrupt:
+                if cancelled:
+                    raise  # a second Ctrl-C: stop waiting (the arm was already told to stop)
+                cancelled = True
+                goal.cancel_goal_async()
+        return outcome.result().result
 
     def reset(self, task: str, seed: int, timeout: float = 60.0) -> ResetTask.Response:
         return self.call("reset", ResetTask.Request(task=task, seed=seed), timeout)

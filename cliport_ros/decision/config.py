@@ -18,7 +18,10 @@ class PolicyNodeConfig(GateConfig):
     max_instruction_length: int = 200  # characters
     min_confidence: float = 1e-3  # pick and place probability below which the arm does not move
     refuse_unobserved: bool = True  # refuse a pick or place in a cell no camera saw
-    execute_timeout: float = 300.0  # s to wait for the executor to finish one pick-and-place
+    # s to wait for the executor to answer before it reports a plan (planning, a dry run); once it reports one
+    # (executor/progress), the wait is that plan's own bound plus execute_grace, not a fixed time.
+    execute_timeout: float = 30.0
+    execute_grace: float = 5.0
     heightmap_topic: str = topics.HEIGHTMAP
     executor_service: str = "executor/execute"
     oracle_service: str = "sim/oracle"
@@ -31,5 +34,6 @@ class PolicyNodeConfig(GateConfig):
             raise ValueError(f"PolicyNodeConfig: max_instruction_length={self.max_instruction_length} must be >= 1")
         if not 0.0 <= self.min_confidence <= 1.0:
             raise ValueError(f"PolicyNodeConfig: min_confidence={self.min_confidence} must lie in [0, 1]")
-        if not 0.0 < self.execute_timeout < float("inf"):
-            raise ValueError(f"PolicyNodeConfig: execute_timeout={self.execute_timeout} must be a finite number > 0")
+        for name in ("execute_timeout", "execute_grace"):
+            if not 0.0 < getattr(self, name) < float("inf"):
+                raise ValueError(f"PolicyNodeConfig: {name}={getattr(self, name)} must be a finite number > 0")

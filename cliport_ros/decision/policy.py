@@ -38,6 +38,7 @@ class Reason(Enum):
     EXECUTION_FAILED = "execution_failed"
     INTERNAL_ERROR = "internal_error"
     UNOBSERVED = "unobserved"
+    CANCELLED = "cancelled"
 
 
 class RefusedError(Exception):

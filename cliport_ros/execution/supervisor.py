@@ -43,6 +43,10 @@ class MotionError(RuntimeError):
     """The arm did not finish a segment, or the gripper failed; the message says which."""
 
 
+class CancelledError(MotionError):
+    """The plan was cancelled (``SegmentSupervisor.cancel``); the arm was stopped."""
+
+
 @dataclass(frozen=True)
 class SupervisorConfig:
     """When a segment counts as finished, and how long the arm and gripper get."""
@@ -120,13 +124,16 @@ class SegmentSupervisor:
     """Runs a plan's segments on one arm, one at a time; stops the arm on any failure before raising."""
 
     def __init__(self, arm: ArmIO, cfg: SupervisorConfig, home_from: Callable[[np.ndarray], Segment],
-                 poll: float = 0.01, hold_time: float = 0.1, clock: Clock | None = None) -> None:
+                 poll: float = 0.01, hold_time: float = 0.1, clock: Clock | None = None,
+                 on_segment: Callable[[int, list[Segment]], None] | None = None) -> None:
         self.arm = arm
         self.cfg = cfg
         self.home_from = home_from  # a segment from joints q back to the home pose
         self.poll = poll
         self.hold_time = hold_time  # s from now of the hold's one point: the controller stops within it
         self.clock = clock or WallClock()
+        self.on_segment = on_segment  # called with (index, plan) as each planned segment is about to be sent
+        self.cancelled = ""  # why the plan was cancelled, from any thread (``cancel``)
         self.first_sent: float | None = None  # clock time the first segment went out
         self.stopped_at: float | None = None  # clock time a hold went out after a failure
         self.touched: list[str] = []  # segments that ended on contact
@@ -139,7 +146,9 @@ class SegmentSupervisor:
         so; on any failure the arm is stopped, then MotionError (or the interrupt) is raised."""
         self._expected = np.asarray(start, dtype=float)
         try:
-            for segment in plan:
+            for index, segment in enumerate(plan):
+                if self.on_segment is not None:
+                    self.on_segment(index, plan)
                 self.run_segment(segment)
                 if segment.gripper == "grip" and not self.arm.grip(True):
                     self.recover(plan)
@@ -152,6 +161,7 @@ class SegmentSupervisor:
 
     def run_segment(self, segment: Segment) -> None:
         """Check the arm is at rest where the segment starts, send it, watch it, wait until it has finished."""
+        self._check_cancelled()
         q, dq = self.arm.state()
         if self._rejoin:
             segment, self._rejoin = segment.rejoined(q), False
@@ -169,6 +179,7 @@ class SegmentSupervisor:
         goal = positions[-1]
         allowed = trajectory.duration * self.cfg.timeout_factor + self.cfg.timeout_margin
         while self.clock.now() - sent < allowed:
+            self._check_cancelled()
             q, dq = self.arm.state()
             deviation = path_deviation(q, start, positions)
             if deviation > self.cfg.path_tolerance:
@@ -186,6 +197,15 @@ class SegmentSupervisor:
         q, _ = self.arm.state()
         raise MotionError(f"the arm did not finish '{segment.name}' within {allowed:.0f} s "
                           f"(largest joint error {np.abs(q - goal).max():.3f} rad)")
+
+    def cancel(self, why: str) -> None:
+        """Stop the plan, from any thread: the running segment fails at its next check (within ``poll``), the
+        arm is held and ``run`` raises :class:`CancelledError` once it is at rest."""
+        self.cancelled = why or "cancelled"
+
+    def _check_cancelled(self) -> None:
+        if self.cancelled:
+            raise CancelledError(f"cancelled: {self.cancelled}")
 
     def stop(self) -> None:
         """Hold the arm where it is measured and wait (up to ``stop_timeout``) until it is at rest.
@@ -228,3 +248,15 @@ class SegmentSupervisor:
 
 def _at_rest(dq: np.ndarray | None, limit: float) -> bool:
     return dq is None or bool(np.abs(dq).max() < limit)
+
+
+def allowed_seconds(plan: list[Segment], cfg: SupervisorConfig) -> float:
+    """The longest the supervisor can take over ``plan``: each segment's timeout, a gripper timeout per gripper
+    command, a failed grip's way back (the lift and home again) and the stop at the end. A caller waiting on a
+    plan waits this long, not a fixed time."""
+    def bound(segment: Segment) -> float:
+        return segment.trajectory.duration * cfg.timeout_factor + cfg.timeout_margin
+
+    recovery = sum(bound(s) for s in plan if s.name in ("lift", "home"))
+    grips = sum(s.gripper is not None for s in plan) + 1  # the release on the way back
+    return sum(bound(s) for s in plan) + recovery + cfg.gripper_timeout * grips + cfg.stop_timeout

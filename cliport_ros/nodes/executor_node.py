@@ -28,7 +28,7 @@ from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Header
-from std_srvs.srv import SetBool
+from std_srvs.srv import SetBool, Trigger
 from trajectory_msgs.msg import JointTrajectory
 
 from cliport_ros import topics
@@ -37,8 +37,9 @@ from cliport_ros.execution.config import ExecutorNodeConfig
 from cliport_ros.execution.frames import check_decision_frame
 from cliport_ros.execution.kinematics import ArmKinematics
 from cliport_ros.execution.planner import PlanError, PlannerConfig, Segment, joint_move, plan
-from cliport_ros.execution.supervisor import MotionError, SegmentSupervisor
+from cliport_ros.execution.supervisor import CancelledError, MotionError, SegmentSupervisor, allowed_seconds
 from cliport_ros.execution.trajectory import Trajectory
+from cliport_ros.msg import ExecutionProgress
 from cliport_ros.msg import Heightmap as HeightmapMsg
 from cliport_ros.perception.workspace import Workspace
 from cliport_ros.ros.conversions import pick_place_from_msg, trajectory_to_msg
@@ -72,6 +73,7 @@ class ExecutorNode(Node):
         self._state: tuple[float, np.ndarray, np.ndarray | None] | None = None  # (received, q, dq)
         self._ignored = ""  # why the last unusable joint_states message was ignored
         self._moving = False  # a plan is being carried out
+        self._supervisor: SegmentSupervisor | None = None  # the one carrying it out
         self._halted = ""  # why the node stopped for good (a signal, shutdown); nothing moves after it
         service_group = ReentrantCallbackGroup()  # so a second request runs, and is refused, at once
         self.create_subscription(JointState, "joint_states", self._on_joint_state, 10,
@@ -83,6 +85,8 @@ class ExecutorNode(Node):
         self.gripper = self.create_client(SetBool, cfg.gripper_service, callback_group=MutuallyExclusiveCallbackGroup())
         self.trajectory_pub = self.create_publisher(JointTrajectory, f"{controller}/joint_trajectory", 10)
         self.create_service(ExecutePickPlace, "executor/execute", self._on_execute, callback_group=service_group)
+        self.create_service(Trigger, topics.EXECUTOR_CANCEL, self._on_cancel, callback_group=service_group)
+        self.progress_pub = self.create_publisher(ExecutionProgress, topics.EXECUTOR_PROGRESS, 10)
         # Alive, on its own thread even mid-motion: a caller waiting on executor/execute learns at once when
         # this process dies (DDS itself notices only after its lease, 20 s by default).
         heartbeat = self.create_publisher(Header, topics.EXECUTOR_HEARTBEAT, 10)
@@ -180,16 +184,17 @@ class ExecutorNode(Node):
             response.message = f"feasible: {len(segments)} segments, {duration:.1f} s of motion"
             return response
         response.executed = True
-        supervisor = SegmentSupervisor(self, self.cfg, self._home_from)
-        self._moving = True
+        supervisor = SegmentSupervisor(self, self.cfg, self._home_from, on_segment=self._report_progress)
+        self._supervisor, self._moving = supervisor, True
         try:
             supervisor.run(segments, start)
         except MotionError as err:
-            response.code, response.message = Response.EXECUTION_FAILED, str(err)
+            response.code = Response.CANCELLED if isinstance(err, CancelledError) else Response.EXECUTION_FAILED
+            response.message = str(err)
             response.execute_seconds = time.monotonic() - start_time
             return response
         finally:
-            self._moving = False
+            self._moving, self._supervisor = False, None
             if supervisor.first_sent is not None:
                 response.first_trajectory_seconds = supervisor.first_sent - start_time
         response.success, response.code = True, Response.OK
@@ -198,6 +203,28 @@ class ExecutorNode(Node):
             response.message = f"pushed from {_fmt(action.pick_xyz)} towards {_fmt(action.place_xyz)}"
         else:
             response.message = f"picked at {_fmt(action.pick_xyz)} and placed at {_fmt(action.place_xyz)}"
+        return response
+
+    def _report_progress(self, index: int, plan: list[Segment]) -> None:
+        rest = plan[index:]
+        self.progress_pub.publish(ExecutionProgress(
+            header=Header(stamp=self.get_clock().now().to_msg(), frame_id=self.cfg.base_frame),
+            segment=plan[index].name, index=index + 1, count=len(plan),
+            planned_seconds=sum(s.trajectory.duration for s in plan),
+            remaining_seconds=sum(s.trajectory.duration for s in rest),
+            deadline_seconds=allowed_seconds(rest, self.cfg)))
+
+    def _on_cancel(self, _: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        """Stop the running plan now: a hold at the measured position from this thread, and the supervisor fails
+        the plan at its next check (then waits for the arm to be at rest); the next request runs as usual."""
+        supervisor = self._supervisor
+        if supervisor is None or not self._moving:
+            response.success, response.message = False, "nothing is executing"
+            return response
+        supervisor.cancel("executor/cancel was called")
+        self._hold_now()
+        self.get_logger().warning("cancelled: holding the arm")
+        response.success, response.message = True, "stopping: the arm is held where it is"
         return response
 
     # -- ArmIO: how the supervisor reaches the arm ----------------------------------------------------------
@@ -217,11 +244,17 @@ class ExecutorNode(Node):
         if self._halted:
             return
         self._halted = why
+        if self._moving and self._hold_now():
+            self.get_logger().warn(f"holding the arm: {why}")
+
+    def _hold_now(self) -> bool:
+        """Send a hold at the latest measured position, from any thread, without waiting; whether one went out."""
         with self._state_lock:
             state = self._state
-        if self._moving and state is not None:
-            self.send(Trajectory(tuple(self.kinematics.joint_names), np.array([0.1]), state[1][None]))
-            self.get_logger().warn(f"holding the arm: {why}")
+        if state is None:
+            return False
+        self.send(Trajectory(tuple(self.kinematics.joint_names), np.array([0.1]), state[1][None]))
+        return True
 
     def grip(self, close: bool) -> bool:
         """Grip (True: something is held) or release; MotionError when the gripper does not answer."""

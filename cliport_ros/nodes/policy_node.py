@@ -1,4 +1,9 @@
-"""policy_node: the ``/instruct`` service — language + latest heightmap -> one pick-and-place.
+"""policy_node: ``/instruct`` — language + latest heightmap -> one pick-and-place.
+
+Served twice with the same goal, codes and result: as the ``Instruct`` action
+(feedback at each phase and segment of the motion; a cancel stops the arm
+through ``executor/cancel``) and as the ``Instruct`` service, for
+``ros2 service call``.
 
 Keeps the newest ``heightmap`` (transient-local), decides with the configured
 policy — a CLIPort checkpoint (a path, or ``shipped``: the one packaged), or ``oracle``: the simulator's scripted expert
@@ -21,14 +26,18 @@ from collections.abc import Callable
 
 import rclpy
 from geometry_msgs.msg import Point
+from rclpy.action import ActionServer, CancelResponse, GoalResponse
+from rclpy.action.server import ServerGoalHandle
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
+from std_srvs.srv import Trigger
 from visualization_msgs.msg import Marker, MarkerArray
 
 from cliport_ros import topics
+from cliport_ros.action import Instruct as InstructAction
 from cliport_ros.decision.config import PolicyNodeConfig
 from cliport_ros.decision.gate import HeightmapGate, check_observed
 from cliport_ros.decision.policy import (
@@ -42,6 +51,7 @@ from cliport_ros.decision.policy import (
     accept,
 )
 from cliport_ros.instruction import InstructionError, check_instruction
+from cliport_ros.msg import ExecutionProgress
 from cliport_ros.msg import Heightmap as HeightmapMsg
 from cliport_ros.msg import PickPlace as PickPlaceMsg
 from cliport_ros.perception.camera import PerceptionError
@@ -88,7 +98,17 @@ class PolicyNode(Node):
         self._executor_alive = -float("inf")  # time.monotonic() of executor_node's last heartbeat
         self.create_subscription(Header, topics.EXECUTOR_HEARTBEAT, self._on_executor_heartbeat, 10,
                                  callback_group=MutuallyExclusiveCallbackGroup())
-        self.create_service(Instruct, "instruct", self._on_instruct, callback_group=ReentrantCallbackGroup())
+        self.cancel_client = self.create_client(Trigger, topics.EXECUTOR_CANCEL, callback_group=clients)
+        self._progress: tuple[float, ExecutionProgress] | None = None  # (time.monotonic(), msg) of the plan running
+        self.create_subscription(ExecutionProgress, topics.EXECUTOR_PROGRESS, self._on_progress, 10,
+                                 callback_group=MutuallyExclusiveCallbackGroup())
+        self._cancel_requested = threading.Event()  # set by the running goal's cancel
+        self._running_goal: ServerGoalHandle | None = None  # the action goal being carried out, if any
+        self._feedback: Callable[[InstructAction.Feedback], None] | None = None
+        self.create_service(Instruct, topics.INSTRUCT, self._on_instruct, callback_group=ReentrantCallbackGroup())
+        self.action_server = ActionServer(self, InstructAction, topics.INSTRUCT, self._on_goal,
+                                          goal_callback=lambda _: GoalResponse.ACCEPT,
+                                          cancel_callback=self._on_cancel, callback_group=ReentrantCallbackGroup())
         self.get_logger().info(f"serving /instruct with the {self.policy.label}")
 
     # -- inputs ---------------------------------------------------------------------------------------
@@ -97,6 +117,14 @@ class PolicyNode(Node):
 
     def _on_executor_heartbeat(self, _: Header) -> None:
         self._executor_alive = time.monotonic()
+
+    def _on_progress(self, msg: ExecutionProgress) -> None:
+        self._progress = (time.monotonic(), msg)
+        feedback = self._feedback
+        if feedback is not None:
+            feedback(InstructAction.Feedback(
+                phase="moving", detail=f"{msg.segment} ({msg.index} of {msg.count})", segment=msg.index,
+                segments=msg.count, planned_seconds=msg.planned_seconds, remaining_seconds=msg.remaining_seconds))
 
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
@@ -116,30 +144,68 @@ class PolicyNode(Node):
             raise RefusedError(Reason.INVALID_INSTRUCTION, f"oracle: {response.message}")
         return decision_from_msg(response.action)
 
-    def _call(self, client, request, timeout: float, what: str, alive: Callable[[], float] | None = None):
+    def _call(self, client, request, timeout: float, what: str, alive: Callable[[], float] | None = None,
+              deadline: Callable[[], float | None] | None = None):
         """Call a service from inside a callback: wait on an event, never spin (the MultiThreadedExecutor
         delivers the answer on another thread, in the clients' callback group). ``alive()``: when the server
-        last showed it was alive (time.monotonic()); silent for SERVER_GONE means it died."""
+        last showed it was alive (time.monotonic()); silent for SERVER_GONE means it died. ``deadline()``: a
+        time.monotonic() the server itself has since promised to answer by (None: ``timeout`` stands)."""
         if not client.wait_for_service(timeout_sec=min(timeout, 2.0)):
             raise RefusedError(Reason.INTERNAL_ERROR, f"{client.srv_name} is not available ({what})")
         done = threading.Event()
         future = client.call_async(request)
         future.add_done_callback(lambda _: done.set())
-        deadline = time.monotonic() + timeout
-        while not done.wait(min(0.1, max(0.0, deadline - time.monotonic()))):
+        until = time.monotonic() + timeout
+        while not done.wait(min(0.1, max(0.0, until - time.monotonic()))):
             now = time.monotonic()
+            promised = deadline() if deadline is not None else None
+            if promised is not None:
+                until = promised
             # A server that dies never answers: say so at once rather than at the deadline.
             if alive is not None and now - alive() > SERVER_GONE:
                 client.remove_pending_request(future)
                 raise RefusedError(Reason.EXECUTION_FAILED, f"{client.srv_name} went silent before answering "
                                    f"(no heartbeat for {now - alive():.1f} s; {what}): if the arm was moving, check it")
-            if now >= deadline:
+            if now >= until:
                 client.remove_pending_request(future)
-                raise RefusedError(Reason.INTERNAL_ERROR, f"{client.srv_name} did not answer within {timeout:g} s")
+                raise RefusedError(Reason.INTERNAL_ERROR, f"{client.srv_name} did not answer in time ({what})")
         return future.result()
 
     # -- the service ----------------------------------------------------------------------------------
-    def _on_instruct(self, request: Instruct.Request, response: Instruct.Response) -> Instruct.Response:
+    def _on_goal(self, goal: ServerGoalHandle) -> InstructAction.Result:
+        """The action: as the service, with feedback on the way and a cancel that stops the arm."""
+        result = InstructAction.Result()
+        self._feedback = goal.publish_feedback
+        try:
+            self._on_instruct(goal.request, result, goal=goal)
+        finally:
+            self._feedback = None
+        if result.code == Code.CANCELLED:
+            goal.canceled()
+        elif result.success:
+            goal.succeed()
+        else:
+            goal.abort()
+        return result
+
+    def _on_cancel(self, goal: ServerGoalHandle) -> CancelResponse:
+        """Accept at once; before motion the instruction stops at its next step, during motion the executor
+        holds the arm (executor/cancel, called here without waiting). A goal that is not running (answered
+        BUSY) has nothing to stop."""
+        if goal is not self._running_goal:
+            return CancelResponse.ACCEPT
+        self._cancel_requested.set()
+        if self.cancel_client.service_is_ready():
+            self.cancel_client.call_async(Trigger.Request())
+        self._phase("stopping", "cancel requested: the arm is held where it is")
+        return CancelResponse.ACCEPT
+
+    def _check_cancelled(self) -> None:
+        if self._cancel_requested.is_set():
+            raise RefusedError(Reason.CANCELLED, "cancelled before the arm moved")
+
+    def _on_instruct(self, request: Instruct.Request, response: Instruct.Response,
+                     goal: ServerGoalHandle | None = None) -> Instruct.Response:
         response.policy = self.policy.label
         try:
             instruction = check_instruction(request.instruction, self.cfg.max_instruction_length)
@@ -149,6 +215,8 @@ class PolicyNode(Node):
         if not self._busy.acquire(blocking=False):
             response.code, response.message = Code.BUSY, "busy: another instruction is still executing"
             return response
+        self._cancel_requested.clear()
+        self._running_goal = goal
         try:
             self._instruct(instruction, request.dry_run, response)
         except RefusedError as refusal:
@@ -157,24 +225,51 @@ class PolicyNode(Node):
             self.get_logger().error(f"instruct failed: {err!r}")
             response.code, response.message = Code.INTERNAL_ERROR, f"internal error: {err}"
         finally:
+            self._running_goal = None
             self._busy.release()
         self.get_logger().info(f"'{instruction}': {response.message}")
         return response
 
+    def _phase(self, phase: str, detail: str, response: Instruct.Response | None = None) -> None:
+        """Feedback to an action client (nothing for the service): the phase, and the decision once made."""
+        feedback = self._feedback
+        if feedback is None:
+            return
+        msg = InstructAction.Feedback(phase=phase, detail=detail)
+        if response is not None:
+            msg.pick_pose, msg.place_pose = response.pick_pose, response.place_pose
+            msg.pick_confidence, msg.place_confidence = response.pick_confidence, response.place_confidence
+        feedback(msg)
+
     def _instruct(self, instruction: str, dry_run: bool, response: Instruct.Response) -> None:
+        self._phase("heightmap", "waiting for a fresh heightmap")
         msg, heightmap = self.fresh_heightmap()
+        self._check_cancelled()
         header = Header(frame_id=msg.header.frame_id, stamp=msg.header.stamp)
+        self._phase("deciding", self.policy.label)
         started = time.monotonic()
         decision = self.policy.decide(heightmap, instruction)
         response.predict_seconds = time.monotonic() - started
         action = decision_to_msg(decision, header, instruction)
         _report(decision, action, response)
         self._publish(heightmap, decision, action)
+        self._phase("decided", f"pick at pixel {list(decision.pick_pixel)}, place at {list(decision.place_pixel)}",
+                    response)
         accept(decision, self.cfg.min_confidence, heightmap.observed if self.cfg.refuse_unobserved else None)
+        self._check_cancelled()
         request = ExecutePickPlace.Request(action=action, check_only=dry_run)
-        self._executor_alive = time.monotonic()  # from the call on: the executor has SERVER_GONE to show it lives
+        # From the call on, the executor has SERVER_GONE to show it lives.
+        called = self._executor_alive = time.monotonic()
+
+        def promised() -> float | None:
+            """The executor's own bound on the plan it reported, once it has reported one for this call."""
+            progress = self._progress
+            if progress is None or progress[0] < called:
+                return None
+            return progress[0] + progress[1].deadline_seconds + self.cfg.execute_grace
+
         result = self._call(self.executor_client, request, self.cfg.execute_timeout, "executor_node must be running",
-                            alive=lambda: self._executor_alive)
+                            alive=lambda: self._executor_alive, deadline=promised)
         response.executed = result.executed
         response.execute_seconds = result.execute_seconds
         if result.executed:
