@@ -89,6 +89,9 @@ def _reset(args: argparse.Namespace) -> int:
 
 
 def _instruct(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
     import rclpy
     from rclpy.signals import SignalHandlerOptions
 
@@ -108,8 +111,17 @@ def _instruct(args: argparse.Namespace) -> int:
                 print(f"no {topics.INSTRUCT} action within {args.wait:g} s: is policy_node "
                       "running (same ROS_DOMAIN_ID and discovery range)?", file=sys.stderr)
                 return 3
-            # Ctrl-C cancels the goal, which stops the arm; the outcome is still printed.
-            result = client.follow(args.instruction, dry_run=args.dry_run, timeout=args.timeout, feedback=show)
+            # Ctrl-C cancels the goal, which stops the arm, and the outcome is still printed; a second Ctrl-C
+            # stops waiting. A flag, not an exception: one raised inside a callback could be swallowed there.
+            interrupted = threading.Event()
+
+            def on_interrupt(*_: object) -> None:
+                interrupted.set()
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+
+            signal.signal(signal.SIGINT, on_interrupt)
+            result = client.follow(args.instruction, dry_run=args.dry_run, timeout=args.timeout, feedback=show,
+                                   cancel=interrupted.is_set)
         finally:
             client.close()
     print(f"{code_name(result.code)}: {result.message}")

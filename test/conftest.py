@@ -71,6 +71,18 @@ def ros_context() -> Iterator[object]:
         context.try_shutdown()
 
 
+def serve_gripper(node, holds: bool = True):
+    """A gripper on ``node``'s ``gripper/set`` (std_srvs/SetBool) that answers at once: gripping holds something
+    (``holds``), releasing succeeds; the executor checks that one is there before it moves."""
+    from std_srvs.srv import SetBool
+
+    def answer(request, response):
+        response.success = holds if request.data else True
+        return response
+
+    return node.create_service(SetBool, "gripper/set", answer)
+
+
 class Spinning:
     """Nodes spun on a MultiThreadedExecutor thread of their own, as their main() spins them; ``close`` stops
     the executor and destroys the nodes."""
@@ -105,3 +117,26 @@ def closing() -> Iterator[Callable]:
     yield register
     for thing in reversed(things):
         thing.close()
+
+
+# -- the fault-injection summary: every test marked @pytest.mark.fault(kind, expect) is one row -----------------
+FAULTS: dict[str, tuple[str, str, str]] = {}  # nodeid -> (fault, what must happen, outcome)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    marker = item.get_closest_marker("fault")
+    if marker is not None and (report.when == "call" or report.failed or report.skipped):
+        FAULTS[item.nodeid] = (marker.args[0], marker.kwargs.get("expect", ""), report.outcome)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not FAULTS:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("faults injected")
+    write("| fault | what must happen | test | outcome |")
+    write("|---|---|---|---|")
+    for nodeid, (fault, expect, outcome) in sorted(FAULTS.items(), key=lambda kv: kv[1][0]):
+        write(f"| {fault} | {expect} | {nodeid.split('::')[-1]} | {outcome} |")

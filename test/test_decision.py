@@ -17,6 +17,7 @@ from cliport_ros.decision.config import PolicyNodeConfig
 from cliport_ros.decision.gate import GateConfig, HeightmapGate
 from cliport_ros.decision.policy import Decision, LearnedPolicy, OraclePolicy, Reason, RefusedError, accept
 from cliport_ros.execution.actions import PickPlace
+from cliport_ros.execution.collision import ClearanceConfig
 from cliport_ros.execution.config import ExecutorNodeConfig
 from cliport_ros.execution.planner import PlannerConfig
 from cliport_ros.perception.config import CameraConfig, PerceptionConfig, config_dir
@@ -221,7 +222,8 @@ def test_policy_node_config_names_a_bad_value():
 NODE_CONFIGS = {
     "sim_node": {"": SimNodeConfig},
     "policy_node": {"": PolicyNodeConfig},
-    "executor_node": {"": ExecutorNodeConfig, "workspace.": Workspace, "planner.": PlannerConfig},
+    "executor_node": {"": ExecutorNodeConfig, "workspace.": Workspace, "planner.": PlannerConfig,
+                      "clearance.": ClearanceConfig},
 }
 STACK_YAMLS = ("sim.yaml", "ur5.yaml", "franka.yaml")
 

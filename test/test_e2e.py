@@ -131,6 +131,7 @@ def test_dry_run_predicts_and_checks_without_moving(client):
     assert client.status().reward == 0.0
 
 
+@pytest.mark.fault("a second instruction during a motion", expect="BUSY at once, never queued")
 def test_second_instruction_during_a_motion_is_refused_at_once(client):
     instruction = fresh_scene(client)
     first: dict[str, Instruct.Response] = {}
@@ -159,6 +160,7 @@ def test_second_instruction_during_a_motion_is_refused_at_once(client):
     assert client.status().done
 
 
+@pytest.mark.fault("policy_node SIGKILLed", expect="the rest of the stack works; a restarted node serves")
 def test_killing_and_restarting_policy_node_leaves_the_others_working(stack, client):
     stack.stop("policy_node", kill=True)
     status = client.status()  # the simulator still answers
@@ -200,6 +202,8 @@ def test_cliport_instruct_from_a_terminal(client):
     assert refused.returncode == 1 and refused.stdout.startswith("INVALID_INSTRUCTION")
 
 
+@pytest.mark.fault("Ctrl-C of cliport instruct mid-motion",
+                   expect="a hold within 100 ms; CANCELLED; the next instruction works")
 def test_ctrl_c_of_cliport_instruct_mid_motion_holds_the_arm_and_the_next_instruction_works(ros_context, client):
     """The user's Ctrl-C cancels the Instruct action: the executor holds the arm where it is (a one-point
     trajectory on the controller's topic), the terminal prints CANCELLED, and the stack takes the next one."""

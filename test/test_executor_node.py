@@ -25,7 +25,7 @@ from cliport_ros.nodes.executor_node import ExecutorNode
 from cliport_ros.ros.conversions import pick_place_to_msg
 from cliport_ros.srv import ExecutePickPlace
 
-from conftest import Spinning
+from conftest import Spinning, serve_gripper
 
 Code = ExecutePickPlace.Response
 
@@ -43,6 +43,7 @@ class Rig:
         self.state = JointState(name=list(self.node.joint_names), position=list(profile.home),
                                 velocity=[0.0] * len(profile.home))
         states = self.peer.create_publisher(JointState, "joint_states", 10)
+        self.gripper = serve_gripper(self.peer)
         if publish_states:
             self.peer.create_timer(0.02, lambda: states.publish(self.state))
         # Threads for the node's own callbacks, as its main() has, beside the peer's: a cancel must not wait for
@@ -130,6 +131,7 @@ def test_with_the_spatula_every_request_is_a_push(rig_factory):
     assert not rig.trajectories
 
 
+@pytest.mark.fault("no joint_states (driver absent)", expect="nothing moves; EXECUTION_FAILED")
 def test_without_joint_states_nothing_moves(rig_factory):
     rig = rig_factory(publish_states=False)
     result = rig.execute(REACHABLE)
@@ -137,6 +139,8 @@ def test_without_joint_states_nothing_moves(rig_factory):
     assert not result.executed and not rig.trajectories
 
 
+@pytest.mark.fault("controller frozen: the arm never arrives",
+                   expect="a hold at the measured position; EXECUTION_FAILED at the timeout")
 def test_an_arm_that_never_arrives_times_out(rig_factory):
     rig = rig_factory(timeout_factor=1.0, timeout_margin=0.5)
     result = rig.execute(REACHABLE)
@@ -153,6 +157,7 @@ def test_an_arm_that_never_arrives_times_out(rig_factory):
     assert np.allclose(hold.points[0].positions, rig.state.position)
 
 
+@pytest.mark.fault("joint_states of the wrong shape", expect="ignored and named; the node lives on")
 def test_malformed_joint_states_are_named_and_do_not_kill_the_node(rig_factory):
     rig = rig_factory(joint_state_timeout=0.5)
     good = rig.state
@@ -166,6 +171,7 @@ def test_malformed_joint_states_are_named_and_do_not_kill_the_node(rig_factory):
     assert rig.wait_until(lambda: rig.execute(REACHABLE, check_only=True).success, 5.0)
 
 
+@pytest.mark.fault("a decision in other bounds", expect="OUTSIDE_WORKSPACE; nothing moves")
 def test_a_decision_from_a_heightmap_over_other_bounds_is_refused(rig_factory):
     from cliport_ros.msg import Heightmap as HeightmapMsg
     from cliport_ros.ros.conversions import heightmap_to_msg
@@ -182,6 +188,7 @@ def test_a_decision_from_a_heightmap_over_other_bounds_is_refused(rig_factory):
     assert result.code == Code.OUTSIDE_WORKSPACE and "one workspace" in result.message and not result.executed
 
 
+@pytest.mark.fault("executor SIGINT / SIGTERM mid-motion", expect="a hold within 1 s, then the process exits")
 @pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
 def test_a_signal_mid_motion_holds_the_arm_before_the_executor_exits(ros_context, stop):
     """executor_node as its own process, signalled once its first trajectory is out: a hold at the measured
@@ -200,6 +207,7 @@ def test_a_signal_mid_motion_holds_the_arm_before_the_executor_exits(ros_context
                                 "wrist_2_joint", "wrist_3_joint"], position=list(ur5.home), velocity=[0.0] * 6)
         states = peer.create_publisher(JointState, "joint_states", 10)
         peer.create_timer(0.02, lambda: states.publish(home))  # an arm that holds still: the motion never ends
+        serve_gripper(peer)
         received: list[tuple[float, JointTrajectory]] = []
         peer.create_subscription(JointTrajectory, f"{ur5.controller}/joint_trajectory",
                                  lambda m: received.append((time.monotonic(), m)), 10)
@@ -226,6 +234,7 @@ def test_a_signal_mid_motion_holds_the_arm_before_the_executor_exits(ros_context
         executor.wait()
 
 
+@pytest.mark.fault("cancel mid-motion", expect="a hold within 100 ms; CANCELLED; the next request runs")
 def test_cancel_mid_motion_holds_the_arm_at_once_and_the_next_request_runs(rig_factory):
     from std_srvs.srv import Trigger
 
@@ -266,3 +275,37 @@ def _call(client, request, timeout: float = 10.0):
     future.add_done_callback(lambda _: done.set())
     assert done.wait(timeout)
     return future.result()
+
+
+@pytest.mark.fault("an obstacle in the plan's path", expect="COLLISION; nothing moves")
+def test_a_plan_that_would_hit_what_the_heightmap_shows_is_refused_before_anything_moves(rig_factory):
+    from cliport_ros.msg import Heightmap as HeightmapMsg
+    from cliport_ros.perception.heightmap import Heightmap
+    from cliport_ros.perception.workspace import Workspace
+    from cliport_ros.ros.conversions import heightmap_to_msg
+    from cliport_ros.ros.qos import LATCHED
+
+    rig = rig_factory()
+    ws = Workspace()
+    height = np.zeros(ws.shape, np.float32)
+    (r0, c0), (r1, c1) = ws.xyz_to_pix([0.45, -0.08]), ws.xyz_to_pix([0.60, 0.0])
+    height[r0:r1, c0:c1] = 0.16  # a 16 cm tower between REACHABLE's pick and place
+    publisher = rig.peer.create_publisher(HeightmapMsg, "heightmap", LATCHED)
+    scene = Heightmap(np.zeros((*ws.shape, 3), np.uint8), height, ws, np.ones(ws.shape, bool))
+    publisher.publish(heightmap_to_msg(scene, Header(frame_id="base_link"), ["test"]))
+    assert rig.wait_until(lambda: rig.node._heightmap is not None)
+    result = rig.execute(REACHABLE)
+    assert result.code == Code.COLLISION and not result.executed, result.message
+    assert "heightmap" in result.message and not rig.trajectories
+    height[:] = 0.0  # the tower gone: the same request plans
+    publisher.publish(heightmap_to_msg(scene, Header(frame_id="base_link"), ["test"]))
+    assert rig.wait_until(lambda: rig.execute(REACHABLE, check_only=True).success)
+
+
+@pytest.mark.fault("gripper service absent", expect="nothing moves; EXECUTION_FAILED")
+def test_without_a_gripper_nothing_moves(ros_context, closing):
+    rig = closing(Rig(ros_context))
+    rig.peer.destroy_service(rig.gripper)
+    result = rig.execute(REACHABLE, timeout=60)
+    assert result.code == Code.EXECUTION_FAILED and not result.executed and not rig.trajectories
+    assert "gripper service" in result.message and "nothing moved" in result.message

@@ -153,6 +153,22 @@ def test_vertical_segments_keep_the_tool_on_the_vertical(plan, index):
     assert abs(tool[-1, 2] - tool[0, 2]) == pytest.approx(0.15, abs=1e-3)
 
 
+def test_a_suction_cup_is_pressed_no_lower_than_the_floor_and_never_into_the_table():
+    profile = arm_profile("ur5")
+    kin = ArmKinematics.from_profile(profile)
+    home = np.array(profile.home)
+
+    def grip_z(pick_z: float) -> float:
+        segments = plan_pick_place(PickPlace((0.5, 0.1, pick_z), (0.5, -0.2, 0.04)), kin, profile, home,
+                                   Workspace(), PlannerConfig())
+        return float(kin.fk(segments[1].trajectory.positions[-1])[0][2])
+
+    assert grip_z(0.04) == pytest.approx(0.04 - PlannerConfig().suction_press, abs=1e-3)  # pressed 5 mm
+    assert grip_z(0.007) == pytest.approx(0.005, abs=1e-3)  # a thin object: the press stops at the floor
+    assert grip_z(0.003) == pytest.approx(0.003, abs=1e-3)  # thinner still: the cup goes to its top, no lower
+    assert grip_z(-0.008) == pytest.approx(0.0, abs=1e-3)  # a pick point read below the table: the table
+
+
 def test_a_lower_slower_carry_lifts_the_object_only_that_high_and_moves_it_slowly():
     profile = arm_profile("ur5")
     kin = ArmKinematics.from_profile(profile)

@@ -14,7 +14,7 @@ from cliport_ros.perception.config import config_dir
 
 NODES = {"sim_node": SimNode, "policy_node": PolicyNode, "executor_node": ExecutorNode}
 # Where a node keeps the configuration a parameter prefix fills: "" -> node.cfg, "planner." -> node.planner, ...
-CONFIG_ATTRIBUTES = {"": "cfg", "workspace": "workspace", "planner": "planner"}
+CONFIG_ATTRIBUTES = {"": "cfg", "workspace": "workspace", "planner": "planner", "clearance": "clearance"}
 CASES = [(f, n) for f in ("sim.yaml", "ur5.yaml", "franka.yaml")
          for n in (yaml.safe_load((config_dir() / f).read_text()) or {}) if n in NODES]
 

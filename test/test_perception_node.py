@@ -141,6 +141,8 @@ def _with_zero_k(info):
     return info
 
 
+@pytest.mark.fault("invalid camera frames (all-NaN depth, bad encodings, ...)",
+                   expect="the set is dropped and named; the next good one is used")
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
 def test_bad_frame_drops_the_whole_set(rig, case):
     tamper, why = BAD_INPUTS[case]
@@ -159,6 +161,7 @@ def test_bad_frame_drops_the_whole_set(rig, case):
     assert rig.perception.published_sets == 1
 
 
+@pytest.mark.fault("camera_info missing", expect="the set is dropped, naming the camera")
 def test_missing_camera_info_drops_the_set(rig):
     messages = rig.messages(sec=20)
     rig.send_infos(messages, only=("front", "left"))
@@ -168,6 +171,7 @@ def test_missing_camera_info_drops_the_set(rig):
     assert rig.received == []
 
 
+@pytest.mark.fault("a camera goes silent", expect="no heightmap from a partial set")
 def test_partial_set_is_never_published(rig):
     messages = rig.messages(sec=30)
     rig.send_infos(messages)

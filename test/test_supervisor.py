@@ -259,3 +259,17 @@ def test_the_allowed_time_of_a_plan_covers_every_timeout_in_it():
     per_segment = 0.05 * 2.0 + 1.0
     # five segments, a failed grip's lift again, two gripper commands and the release on the way back, the stop
     assert allowed_seconds(PLAN, cfg) == pytest.approx(5 * per_segment + per_segment + 3 * 3.0 + 0.5)
+
+
+def test_a_release_that_fails_stops_the_plan_and_says_the_object_may_be_held():
+    class Stuck(FollowingArm):
+        def grip(self, close: bool) -> bool:
+            super().grip(close)
+            return close  # grips fine; the release reports failure
+
+    arm = Stuck()
+    with pytest.raises(MotionError, match="did not release at descend to place"):
+        SegmentSupervisor(arm, FAST, home_from, poll=0.002).run(PLAN, arm.q)
+    assert arm.events[-2] == "release" and arm.events[-1].startswith("hold")  # held there; no retreat on a guess
+    _, hold, _ = arm.sent[-1]
+    assert np.allclose(hold.positions[0], (0.5, 0.2), atol=FAST.goal_tolerance)

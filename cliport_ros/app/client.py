@@ -90,8 +90,9 @@ class StackClient:
                feedback: Callable[[InstructAction.Feedback], None] | None = None,
                cancel: Callable[[], bool] | None = None) -> InstructAction.Result:
         """The Instruct action: ``feedback`` sees each phase as it happens; once ``cancel()`` returns True (or on
-        Ctrl-C) the goal is cancelled, which stops the arm, and the result (code CANCELLED) is still awaited.
-        TimeoutError when the action server is missing or nothing finishes within ``timeout``."""
+        a KeyboardInterrupt) the goal is cancelled, which stops the arm, and the result (code CANCELLED) is still
+        awaited; a second KeyboardInterrupt stops waiting. TimeoutError when the action server is missing or
+        nothing finishes within ``timeout``."""
         if not self.spin_until(self.instruct_action.server_is_ready, min(timeout, 30.0)):
             raise TimeoutError(f"action {topics.INSTRUCT} is not available")
         sent = self.instruct_action.send_goal_async(

@@ -1,5 +1,5 @@
-"""executor_node's configuration: its ROS parameters are these fields (and ``workspace.*``, ``planner.*``:
-the fields of Workspace and PlannerConfig), with these defaults."""
+"""executor_node's configuration: its ROS parameters are these fields (and ``workspace.*``, ``planner.*``,
+``clearance.*``: the fields of Workspace, PlannerConfig and ClearanceConfig), with these defaults."""
 
 from __future__ import annotations
 

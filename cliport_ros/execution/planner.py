@@ -25,11 +25,11 @@ from cliport_ros.execution.kinematics import ArmKinematics, IKError
 from cliport_ros.execution.trajectory import Trajectory
 from cliport_ros.perception.workspace import Workspace
 
-PICK_FLOOR = 0.005  # metres above the table: the fingertips go no lower
+PICK_FLOOR = 0.005  # metres above the table: the fingertips go no lower, nor a suction cup's press
 
 
 class PlanError(ValueError):
-    """The action cannot be carried out; ``reason`` is "outside_workspace" or "unreachable"."""
+    """The action cannot be carried out; ``reason`` is "outside_workspace", "unreachable" or "collision"."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -138,6 +138,8 @@ def plan_pick_place(action: PickPlace, kin: ArmKinematics, profile: ArmProfile, 
     tool_pick = pick - depth - press
     if profile.gripper == "fingers":
         tool_pick[2] = max(tool_pick[2], workspace.z_min + PICK_FLOOR)
+    else:  # the press stops at the floor, and the cup never goes below the table
+        tool_pick[2] = max(tool_pick[2], min(pick[2], workspace.z_min + PICK_FLOOR), workspace.z_min)
     tool_place = place + np.array([0.0, 0.0, config.place_clearance]) - depth
 
     # Two fingers grip the same at yaw and yaw + pi: prefer whichever turns the wrist less. The

@@ -83,7 +83,7 @@ class ArmIO(Protocol):
         """Joint positions and velocities (None if not measured); MotionError when none is recent."""
 
     def grip(self, close: bool) -> bool:
-        """Grip (True: something is held) or release (True: done); MotionError when the gripper fails."""
+        """Grip (True: something is held) or release (True: released); MotionError when the gripper fails."""
 
     def touching(self) -> bool:
         """Whether the tool, or what it holds, is felt touching something; False on an arm that cannot feel."""
@@ -153,8 +153,9 @@ class SegmentSupervisor:
                 if segment.gripper == "grip" and not self.arm.grip(True):
                     self.recover(plan)
                     raise MotionError(f"nothing held after gripping at {segment.name}")
-                if segment.gripper == "release":
-                    self.arm.grip(False)
+                if segment.gripper == "release" and not self.arm.grip(False):
+                    raise MotionError(f"the gripper did not release at {segment.name}: the object may still be "
+                                      "held")
         except BaseException:
             self.stop()
             raise

@@ -33,6 +33,7 @@ from trajectory_msgs.msg import JointTrajectory
 
 from cliport_ros import topics
 from cliport_ros.execution.arms import arm_profile
+from cliport_ros.execution.collision import ClearanceConfig, SceneChecker, held_height
 from cliport_ros.execution.config import ExecutorNodeConfig
 from cliport_ros.execution.frames import check_decision_frame
 from cliport_ros.execution.kinematics import ArmKinematics
@@ -41,8 +42,9 @@ from cliport_ros.execution.supervisor import CancelledError, MotionError, Segmen
 from cliport_ros.execution.trajectory import Trajectory
 from cliport_ros.msg import ExecutionProgress
 from cliport_ros.msg import Heightmap as HeightmapMsg
+from cliport_ros.perception.heightmap import Heightmap
 from cliport_ros.perception.workspace import Workspace
-from cliport_ros.ros.conversions import pick_place_from_msg, trajectory_to_msg
+from cliport_ros.ros.conversions import heightmap_from_msg, pick_place_from_msg, trajectory_to_msg
 from cliport_ros.ros.params import read_config
 from cliport_ros.ros.qos import LATCHED
 from cliport_ros.srv import ExecutePickPlace
@@ -67,6 +69,8 @@ class ExecutorNode(Node):
         controller = cfg.controller or self.profile.controller
         self.workspace = read_config(self, Workspace, "workspace.")
         self.planner = read_config(self, PlannerConfig, "planner.")
+        self.clearance = read_config(self, ClearanceConfig, "clearance.")
+        self.checker = SceneChecker(self.profile, self.kinematics.joint_names, self.clearance, urdf)
 
         self._busy = threading.Lock()
         self._state_lock = threading.Lock()
@@ -80,6 +84,7 @@ class ExecutorNode(Node):
                                  callback_group=MutuallyExclusiveCallbackGroup())
         # The frame and bounds of the newest heightmap: the terms the policy's decisions are in.
         self._heightmap_terms: tuple[str, Workspace] | None = None
+        self._heightmap: Heightmap | None = None  # the newest one: what every plan is checked against
         self.create_subscription(HeightmapMsg, topics.HEIGHTMAP, self._on_heightmap, LATCHED,
                                  callback_group=MutuallyExclusiveCallbackGroup())
         self.gripper = self.create_client(SetBool, cfg.gripper_service, callback_group=MutuallyExclusiveCallbackGroup())
@@ -125,7 +130,12 @@ class ExecutorNode(Node):
         except ValueError as err:
             self.get_logger().warn(f"ignoring a heightmap with unusable bounds: {err}")
             return
-        self._heightmap_terms = (msg.header.frame_id, bounds)
+        try:
+            heightmap = heightmap_from_msg(msg)
+        except ValueError as err:
+            self.get_logger().warning(f"ignoring an unreadable heightmap: {err}")
+            return
+        self._heightmap_terms, self._heightmap = (msg.header.frame_id, bounds), heightmap
 
     def joint_state(self) -> tuple[np.ndarray, np.ndarray | None]:
         """Latest joint positions (and velocities); waits up to ``joint_state_timeout`` for a fresh message."""
@@ -171,17 +181,26 @@ class ExecutorNode(Node):
             start, _ = self.joint_state()
             segments = plan(action, self.kinematics, self.profile, start, self.workspace, self.planner,
                             home=self.home)
+            heightmap = self._heightmap
+            if heightmap is not None:
+                self.checker.set_scene(heightmap)
+            self.checker.check(segments, start, held_height(action.pick_xyz[2], self.profile, self.workspace.z_min))
         except MotionError as err:
             response.code, response.message = Response.EXECUTION_FAILED, str(err)
             return response
         except PlanError as err:
-            response.code = Response.OUTSIDE_WORKSPACE if err.reason == "outside_workspace" else Response.UNREACHABLE
+            response.code = {"outside_workspace": Response.OUTSIDE_WORKSPACE,
+                             "collision": Response.COLLISION}.get(err.reason, Response.UNREACHABLE)
             response.message = str(err)
             return response
         duration = sum(s.trajectory.duration for s in segments)
         if request.check_only:
             response.success, response.code = True, Response.OK
             response.message = f"feasible: {len(segments)} segments, {duration:.1f} s of motion"
+            return response
+        if any(s.gripper for s in segments) and not self.gripper.wait_for_service(timeout_sec=self.cfg.gripper_timeout):
+            response.code = Response.EXECUTION_FAILED
+            response.message = f"gripper service {self.gripper.srv_name} is not available; nothing moved"
             return response
         response.executed = True
         supervisor = SegmentSupervisor(self, self.cfg, self._home_from, on_segment=self._report_progress)
@@ -257,7 +276,8 @@ class ExecutorNode(Node):
         return True
 
     def grip(self, close: bool) -> bool:
-        """Grip (True: something is held) or release; MotionError when the gripper does not answer."""
+        """Grip (True: something is held) or release (True: released); MotionError when the gripper does not
+        answer."""
         timeout = self.cfg.gripper_timeout
         if not self.gripper.wait_for_service(timeout_sec=timeout):
             raise MotionError(f"gripper service {self.gripper.srv_name} is not available")
@@ -267,7 +287,7 @@ class ExecutorNode(Node):
         if not done.wait(timeout):
             self.gripper.remove_pending_request(future)
             raise MotionError(f"gripper service {self.gripper.srv_name} did not answer in {timeout:g} s")
-        return bool(future.result().success) if close else True
+        return bool(future.result().success)
 
     def touching(self) -> bool:
         """Contact is not measured on the wire: a descent runs to its planned end (``suction_press`` below the

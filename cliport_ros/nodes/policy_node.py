@@ -195,8 +195,11 @@ class PolicyNode(Node):
         if goal is not self._running_goal:
             return CancelResponse.ACCEPT
         self._cancel_requested.set()
-        if self.cancel_client.service_is_ready():
+        if self.cancel_client.wait_for_service(timeout_sec=1.0):
             self.cancel_client.call_async(Trigger.Request())
+        else:
+            self.get_logger().error(f"cancel: {self.cancel_client.srv_name} is not available; the arm was not told "
+                                    "to stop")
         self._phase("stopping", "cancel requested: the arm is held where it is")
         return CancelResponse.ACCEPT
 

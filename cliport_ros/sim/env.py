@@ -36,6 +36,7 @@ class Environment:
         self.task = make_task(task) if isinstance(task, str) else task
         self.sim = sim or TabletopSim(config)
         self.motion = SimMotion(self.sim)
+        self._observation: Observation | None = None  # the last one rendered: what a step's plan is checked against
         self.seed: int | None = None
         self.steps = 0
         self.total_reward = 0.0
@@ -44,6 +45,7 @@ class Environment:
         self.sim.close()
 
     def reset(self, seed: int) -> Observation:
+        self._observation = None
         self.task.reset(self.sim, seed)
         self.seed = seed
         self.steps = 0
@@ -52,7 +54,8 @@ class Environment:
 
     def observe(self) -> Observation:
         views = self.sim.observe()
-        return Observation(views, self.sim.heightmap(views), self.task.language(self.sim))
+        self._observation = Observation(views, self.sim.heightmap(views), self.task.language(self.sim))
+        return self._observation
 
     def oracle(self) -> PickPlace | None:
         return self.task.oracle(self.sim)
@@ -60,16 +63,17 @@ class Environment:
     def step(self, action: PickPlace) -> StepResult:
         if self.seed is None:
             raise RuntimeError("call reset(seed) before step()")
-        executed = self.execute(action)
+        executed = self.execute(action, self._observation.heightmap if self._observation else None)
         self.steps += 1
         total = self.task.update(self.sim)
         gained, self.total_reward = total - self.total_reward, total
         done = self.task.done(self.sim) or self.steps >= self.task.max_steps
         return StepResult(self.observe(), gained, total, done, executed)
 
-    def execute(self, action: PickPlace) -> bool:
-        """Carry out ``action`` as the product's executor would (the task's planner settings), without scoring."""
-        return self.motion.execute(action, self.task.planner_config())
+    def execute(self, action: PickPlace, heightmap: Heightmap | None = None) -> bool:
+        """Carry out ``action`` as the product's executor would (the task's planner settings, checked against
+        ``heightmap`` when there is one), without scoring."""
+        return self.motion.execute(action, self.task.planner_config(), heightmap)
 
     def run_oracle(self) -> float:
         """Play the oracle to the end of the episode (no observations rendered); return the score in [0, 1]."""

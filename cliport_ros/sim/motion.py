@@ -19,10 +19,12 @@ import numpy as np
 
 from cliport_ros.execution.actions import PickPlace
 from cliport_ros.execution.arms import ArmProfile
+from cliport_ros.execution.collision import ClearanceConfig, SceneChecker, held_height
 from cliport_ros.execution.kinematics import ArmKinematics
 from cliport_ros.execution.planner import PlanError, PlannerConfig, Segment, joint_move, plan
 from cliport_ros.execution.supervisor import MotionError, SegmentSupervisor, SupervisorConfig
 from cliport_ros.execution.trajectory import Trajectory
+from cliport_ros.perception.heightmap import Heightmap
 from cliport_ros.sim.robots import Arm
 from cliport_ros.sim.scene import TabletopSim
 
@@ -103,29 +105,43 @@ class SimMotion:
 
     sim: TabletopSim
     supervision: SupervisorConfig = field(default_factory=SupervisorConfig)
-    _kinematics: dict[ArmProfile, ArmKinematics] = field(default_factory=dict)
+    clearance: ClearanceConfig = field(default_factory=ClearanceConfig)
+    _models: dict[ArmProfile, tuple[ArmKinematics, SceneChecker]] = field(default_factory=dict)
 
     def kinematics(self) -> ArmKinematics:
-        """The mounted arm and tool's kinematics (built once per profile: a tool change swaps them)."""
+        return self._model()[0]
+
+    def _model(self) -> tuple[ArmKinematics, SceneChecker]:
+        """The mounted arm and tool's kinematics and collision model (built once per profile: a tool change
+        swaps them)."""
         profile = self.sim.arm.profile
-        if profile not in self._kinematics:
-            self._kinematics[profile] = ArmKinematics.from_profile(profile)
-        return self._kinematics[profile]
+        if profile not in self._models:
+            kin = ArmKinematics.from_profile(profile)
+            self._models[profile] = kin, SceneChecker(profile, kin.joint_names, self.clearance)
+        return self._models[profile]
 
-    def execute(self, action: PickPlace, config: PlannerConfig | None = None) -> bool:
-        """Plan ``action`` as executor_node would (a push with a spatula mounted) and run it; True when it ran
-        to its end (a pick-and-place: with the object held until it was released at the place).
+    def execute(self, action: PickPlace, config: PlannerConfig | None = None,
+                heightmap: Heightmap | None = None) -> bool:
+        """Plan ``action`` as executor_node would (a push with a spatula mounted), check it against the table
+        and ``heightmap`` (what the cameras saw; none for the oracle's own moves), and run it; True when it
+        ran to its end (a pick-and-place: with the object held until it was released at the place).
 
-        An action the planner refuses (outside the workspace, out of reach) moves nothing; a failure while
-        moving (nothing held after the grip, a deviation, a timeout) stops the arm, as on a real one, and a
-        failed grip first goes back up and home.
+        An action the planner refuses (outside the workspace, out of reach, too close to the scene) moves
+        nothing; a failure while moving (nothing held after the grip, a deviation, a timeout) stops the arm,
+        as on a real one, and a failed grip first goes back up and home.
         """
         config = config or PlannerConfig()
-        kin, profile = self.kinematics(), self.sim.arm.profile
+        (kin, checker), profile = self._model(), self.sim.arm.profile
         arm = SimArm(self.sim)
         start, _ = arm.state()
+        workspace = self.sim.perception.workspace
         try:
-            segments = plan(action, kin, profile, start, self.sim.perception.workspace, config)
+            segments = plan(action, kin, profile, start, workspace, config)
+            if heightmap is None:
+                checker.set_table(workspace.z_min)
+            else:
+                checker.set_scene(heightmap)
+            checker.check(segments, start, held_height(action.pick_xyz[2], profile, workspace.z_min))
         except PlanError as err:
             log.debug("not executed: %s", err)
             return False

@@ -1,0 +1,107 @@
+"""A stand-in for a physical arm's controller and gripper, as its own process over DDS, with fault knobs.
+
+It follows each trajectory on ``/<controller>/joint_trajectory`` kinematically (as ros2_control's joint
+trajectory controller does: a new one replaces the old, from where the arm is), publishes ``/joint_states``
+at 100 Hz, and serves ``gripper/set``. The knobs make it misbehave the way real drivers do:
+
+  --speed 0.1          follow at a tenth of the planned speed
+  --freeze-after 0.5   stop publishing joint states 0.5 s after the first trajectory (a driver that hangs)
+  --die-after 0.5      exit at once 0.5 s after the first trajectory (a driver that crashes)
+  --offset-after 0.5   from then on report joint 0 this far off (--offset rad): an encoder fault, a collision
+  --gripper hang       never answer; ``fail-release``: grip, but report every release as failed
+
+The trajectories it receives are written, one line each (time, number of points), to --log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+import rclpy
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.executors import MultiThreadedExecutor
+from sensor_msgs.msg import JointState
+from std_srvs.srv import SetBool
+from trajectory_msgs.msg import JointTrajectory
+
+from cliport_ros.execution.arms import arm_profile
+from cliport_ros.execution.kinematics import ArmKinematics
+from cliport_ros.ros.conversions import trajectory_from_msg
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--arm", default="ur5")
+    parser.add_argument("--speed", type=float, default=1.0)
+    parser.add_argument("--freeze-after", type=float, default=None)
+    parser.add_argument("--die-after", type=float, default=None)
+    parser.add_argument("--offset-after", type=float, default=None)
+    parser.add_argument("--offset", type=float, default=0.4)
+    parser.add_argument("--gripper", default="ok", choices=["ok", "hang", "fail-release"])
+    parser.add_argument("--log", default=os.devnull)
+    args = parser.parse_args()
+
+    profile = arm_profile(args.arm)
+    names = list(ArmKinematics.from_profile(profile).joint_names)
+    q = np.array(profile.home, dtype=float)
+    state = {"q": q, "dq": np.zeros_like(q), "trajectory": None, "started": 0.0, "start": q, "first": None}
+    log = open(args.log, "a", buffering=1)  # open for the process's life
+
+    rclpy.init()
+    node = rclpy.create_node("fake_arm")
+    publisher = node.create_publisher(JointState, "joint_states", 10)
+
+    def on_trajectory(msg: JointTrajectory) -> None:
+        now = time.monotonic()
+        log.write(f"{now:.6f} {len(msg.points)}\n")
+        state["trajectory"] = trajectory_from_msg(msg).reordered(names)
+        state["started"], state["start"] = now, state["q"].copy()
+        state["first"] = state["first"] or now
+
+    def tick() -> None:
+        now = time.monotonic()
+        since = now - state["first"] if state["first"] is not None else -1.0
+        if args.die_after is not None and since >= args.die_after:
+            os._exit(1)
+        trajectory = state["trajectory"]
+        if trajectory is not None:
+            q_new = trajectory.sample((now - state["started"]) * args.speed, state["start"])
+            state["dq"] = (q_new - state["q"]) / 0.01
+            state["q"] = q_new
+        else:
+            state["dq"] = np.zeros_like(state["q"])
+        if args.freeze_after is not None and since >= args.freeze_after:
+            return
+        reported = state["q"].copy()
+        if args.offset_after is not None and since >= args.offset_after:
+            reported[0] += args.offset
+        msg = JointState(name=names, position=list(reported), velocity=list(state["dq"]))
+        msg.header.stamp = node.get_clock().now().to_msg()
+        publisher.publish(msg)
+
+    def on_gripper(request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
+        if args.gripper == "hang":
+            time.sleep(3600)
+        response.success = bool(request.data) or args.gripper != "fail-release"
+        return response
+
+    arm = MutuallyExclusiveCallbackGroup()  # a hanging gripper must not stop the arm's own loop
+    node.create_subscription(JointTrajectory, f"{profile.controller}/joint_trajectory", on_trajectory, 10,
+                             callback_group=arm)
+    node.create_timer(0.01, tick, callback_group=arm)
+    node.create_service(SetBool, "gripper/set", on_gripper, callback_group=MutuallyExclusiveCallbackGroup())
+    executor = MultiThreadedExecutor(num_threads=3)
+    executor.add_node(node)
+    try:
+        executor.spin()
+    except KeyboardInterrupt:
+        pass
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

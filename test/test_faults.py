@@ -1,0 +1,145 @@
+"""Faults of the robot itself, injected into real processes over DDS: executor_node drives test/fake_arm.py (a
+stand-in for a physical arm's controller and gripper, the one thing that cannot exist here) with a knob turned.
+
+For each: the executor answers with a named code, and where the arm was moving it is sent a hold at its
+measured position (a one-point trajectory) within the bound; nothing moves on a guess.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from std_msgs.msg import Header
+
+from cliport_ros.execution.actions import PickPlace
+from cliport_ros.ros.conversions import pick_place_to_msg
+from cliport_ros.srv import ExecutePickPlace
+
+from conftest import Spinning
+
+Code = ExecutePickPlace.Response
+ACTION = PickPlace((0.5, 0.1, 0.04), (0.55, -0.2, 0.045))
+FAKE_ARM = Path(__file__).with_name("fake_arm.py")
+FAST = ["-p", "timeout_factor:=1.5", "-p", "timeout_margin:=1.0", "-p", "gripper_timeout:=1.0",
+        "-p", "joint_state_timeout:=0.5"]
+
+
+class Robot:
+    """executor_node and a fake arm, each its own process; the test is the policy, calling executor/execute."""
+
+    def __init__(self, context, tmp_path: Path, *knobs: str) -> None:
+        import rclpy
+
+        self.log = tmp_path / "trajectories.txt"
+        self.arm = subprocess.Popen([sys.executable, str(FAKE_ARM), "--log", str(self.log), *knobs],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.executor = subprocess.Popen([sys.executable, "-m", "cliport_ros.nodes.executor_node", "--ros-args",
+                                          *FAST], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.node = rclpy.create_node("fault_test", context=context)
+        self.client = self.node.create_client(ExecutePickPlace, "executor/execute")
+        self.spinning = Spinning(context, self.node)
+
+    def execute(self, timeout: float = 90.0) -> ExecutePickPlace.Response:
+        assert self.client.wait_for_service(timeout_sec=60), "executor_node did not come up"
+        request = ExecutePickPlace.Request(action=pick_place_to_msg(ACTION, Header(frame_id="base_link"), (0, 0),
+                                                                    (0, 0), 1.0, 1.0, "fault test"))
+        done = threading.Event()
+        future = self.client.call_async(request)
+        future.add_done_callback(lambda _: done.set())
+        assert done.wait(timeout), "executor_node did not answer"
+        return future.result()
+
+    def trajectories(self) -> list[tuple[float, int]]:
+        """(arrival, points) of every trajectory the fake arm received, once none has arrived for 0.3 s (a hold
+        sent just before the executor answered may still be on its way)."""
+        def read() -> list[tuple[float, int]]:
+            lines = self.log.read_text().split() if self.log.exists() else []
+            return [(float(t), int(n)) for t, n in zip(lines[::2], lines[1::2], strict=True)]
+
+        seen, deadline = read(), time.monotonic() + 3.0
+        while time.monotonic() < deadline:
+            time.sleep(0.3)
+            now = read()
+            if now == seen:
+                break
+            seen = now
+        return seen
+
+    def close(self) -> None:
+        self.spinning.close()
+        for process in (self.executor, self.arm):
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def robot(ros_context, tmp_path, closing):
+    return lambda *knobs: closing(Robot(ros_context, tmp_path, *knobs))
+
+
+def holds(robot: Robot) -> list[float]:
+    return [t for t, points in robot.trajectories() if points == 1]
+
+
+def test_a_healthy_arm_carries_out_the_plan(robot):
+    """The baseline the faults below break: the fake arm follows every segment and grips."""
+    fine = robot()
+    result = fine.execute()
+    assert result.success, result.message
+    assert len(fine.trajectories()) == 7 and not holds(fine)
+
+
+@pytest.mark.fault("controller 10x slower than planned", expect="a hold; EXECUTION_FAILED at the segment's timeout")
+def test_a_controller_ten_times_slower_times_out_and_is_held(robot):
+    slow = robot("--speed", "0.1")
+    result = slow.execute()
+    assert result.code == Code.EXECUTION_FAILED and "did not finish 'approach pick'" in result.message
+    assert holds(slow) and len(slow.trajectories()) == 2  # the first segment, then the hold
+
+
+@pytest.mark.fault("joint_states frozen mid-segment", expect="EXECUTION_FAILED within joint_state_timeout")
+def test_joint_states_that_freeze_mid_segment_fail_the_plan(robot):
+    frozen = robot("--freeze-after", "0.3")
+    result = frozen.execute()
+    assert result.code == Code.EXECUTION_FAILED and "joint_states" in result.message
+    first = frozen.trajectories()[0][0]
+    assert time.monotonic() - first < 10.0
+    assert len(frozen.trajectories()) == 1  # nothing further: where the arm is, nobody knows
+
+
+@pytest.mark.fault("arm driver dies mid-segment", expect="EXECUTION_FAILED within joint_state_timeout")
+def test_an_arm_driver_that_dies_mid_segment_fails_the_plan(robot):
+    dead = robot("--die-after", "0.3")
+    result = dead.execute()
+    assert result.code == Code.EXECUTION_FAILED and "joint_states" in result.message
+    assert dead.arm.wait(timeout=10) == 1
+
+
+@pytest.mark.fault("joint state jumps off the path", expect="a hold at once; EXECUTION_FAILED naming the segment")
+def test_a_state_that_jumps_off_the_planned_path_is_held_at_once(robot):
+    jumped = robot("--offset-after", "0.5", "--offset", "0.4")
+    result = jumped.execute()
+    assert result.code == Code.EXECUTION_FAILED and "left the planned path" in result.message
+    trajectories = jumped.trajectories()
+    assert holds(jumped) and holds(jumped)[0] - trajectories[0][0] < 0.5 + 0.3  # the jump, then within a poll
+
+
+@pytest.mark.fault("gripper hangs", expect="a hold; EXECUTION_FAILED after gripper_timeout")
+def test_a_gripper_that_never_answers_fails_the_grip_and_the_arm_is_held(robot):
+    hung = robot("--gripper", "hang")
+    result = hung.execute()
+    assert result.code == Code.EXECUTION_FAILED and "did not answer" in result.message
+    assert holds(hung) and len(hung.trajectories()) == 3  # approach, descend, hold: no motion on a guess
+
+
+@pytest.mark.fault("gripper fails the release", expect="a hold where it let go; EXECUTION_FAILED")
+def test_a_release_that_fails_leaves_the_arm_held_at_the_place(robot):
+    stuck = robot("--gripper", "fail-release")
+    result = stuck.execute()
+    assert result.code == Code.EXECUTION_FAILED and "did not release" in result.message
+    assert holds(stuck) and len(stuck.trajectories()) == 6  # up to the place descent, then the hold
