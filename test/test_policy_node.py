@@ -82,6 +82,14 @@ def test_stale_heightmap_is_refused(rig_factory):
     assert "old" in result.message
 
 
+@pytest.mark.fault("use_sim_time without /clock", expect="STALE_HEIGHTMAP naming /clock; nothing moves")
+def test_use_sim_time_without_a_clock_is_refused_naming_the_clock(rig_factory):
+    rig = rig_factory(use_sim_time=True)
+    rig.publish_heightmap()  # stamped by a wall clock, as a camera host would
+    result = rig.client.instruct("put the red blocks in a green bowl", timeout=30)
+    assert result.code == Code.STALE_HEIGHTMAP and "/clock" in result.message and not result.executed
+
+
 def test_oracle_without_a_simulator_is_a_clear_error(rig_factory):
     rig = rig_factory()
     rig.publish_heightmap()

@@ -131,6 +131,10 @@ class PolicyNode(Node):
 
     def fresh_heightmap(self) -> tuple[HeightmapMsg, Heightmap]:
         """The newest heightmap if the gate lets it through, as a message and as core type."""
+        if self.get_parameter("use_sim_time").value and self.get_clock().now().nanoseconds == 0:
+            raise RefusedError(Reason.STALE_HEIGHTMAP, "use_sim_time is set but no /clock has arrived, so no "
+                               "heightmap's age can be known: start the simulator's clock (ros_gz_bridge /clock), or "
+                               "run without use_sim_time")
         _, msg = self.gate.fresh()
         try:
             return msg, check_observed(heightmap_from_msg(msg), self.cfg.min_observed)
