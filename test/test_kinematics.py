@@ -153,6 +153,22 @@ def test_vertical_segments_keep_the_tool_on_the_vertical(plan, index):
     assert abs(tool[-1, 2] - tool[0, 2]) == pytest.approx(0.15, abs=1e-3)
 
 
+def test_the_franka_plans_within_the_fr3s_published_limits_and_its_urdfs():
+    profile = arm_profile("franka")
+    kin = ArmKinematics.from_profile(profile)
+    urdf = ArmKinematics(profile.urdf, profile.tool_link, kin.joint_names)  # the Panda URDF's own limits
+    assert np.all(kin.lower >= np.maximum(urdf.lower, profile.lower))
+    assert np.all(kin.upper <= np.minimum(urdf.upper, profile.upper))
+    assert kin.lower[5] == pytest.approx(0.5445)  # the FR3's joint 6, 0.63 rad above the Panda's
+    assert np.all(kin.velocity_limits <= profile.max_velocity)
+    home = np.array(profile.home)
+    segments = plan_pick_place(PickPlace((0.5, 0.1, 0.04), (0.45, -0.2, 0.04), 0.3, -0.4), kin, profile, home,
+                               Workspace(), PlannerConfig())
+    for segment in segments:
+        assert np.all(segment.trajectory.positions >= kin.lower - 1e-9), segment.name
+        assert np.all(segment.trajectory.positions <= kin.upper + 1e-9), segment.name
+
+
 def test_a_suction_cup_is_pressed_no_lower_than_the_floor_and_never_into_the_table():
     profile = arm_profile("ur5")
     kin = ArmKinematics.from_profile(profile)

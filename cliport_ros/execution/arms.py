@@ -44,6 +44,11 @@ class ArmProfile:
     controller: str = "joint_trajectory_controller"  # the ros2_control controller its driver runs
     ik_lower: tuple[float, ...] | None = None  # null-space limits; default: the URDF's
     ik_upper: tuple[float, ...] | None = None
+    # The real arm's published joint limits (rad, rad/s), where they are narrower than its URDF's (the
+    # simulator's model): every plan keeps within both.
+    lower: tuple[float, ...] | None = None
+    upper: tuple[float, ...] | None = None
+    max_velocity: tuple[float, ...] | None = None
 
 
 UR5_SUCTION = ArmProfile(
@@ -72,6 +77,11 @@ FRANKA_GRIPPER = ArmProfile(
     min_reach=0.38,
     max_joint_speed=2.0,
     controller="fr3_arm_controller",  # franka_ros2's
+    # Franka Research 3 (Franka's "Robot and interface specifications", limits for FR3); the simulator's
+    # model is the Panda's URDF, whose joint 6 reaches 0.63 rad lower than an FR3's.
+    lower=(-2.7437, -1.7837, -2.9007, -3.0421, -2.8065, 0.5445, -3.0159),
+    upper=(2.7437, 1.7837, 2.9007, -0.1518, 2.8065, 4.5169, 3.0159),
+    max_velocity=(2.62, 2.62, 2.62, 2.62, 5.26, 4.18, 5.26),
 )
 
 # The Ravens spatula in place of the suction cup, for the push tasks; same tool length, same IK family.

@@ -78,8 +78,22 @@ class ArmKinematics:
         full = pin.buildModelFromUrdf(profile.urdf)
         arm = [full.names[j] for j in range(1, full.njoints) if full.names[j] not in profile.finger_joints]
         # The profile's IK bounds list the arm joints first, then any fingers.
-        return cls(profile.urdf, profile.tool_link, arm, profile.home,
-                   profile.ik_lower and profile.ik_lower[:len(arm)], profile.ik_upper and profile.ik_upper[:len(arm)])
+        kin = cls(profile.urdf, profile.tool_link, arm, profile.home,
+                  profile.ik_lower and profile.ik_lower[:len(arm)], profile.ik_upper and profile.ik_upper[:len(arm)])
+        kin.narrow(profile.lower, profile.upper, profile.max_velocity)
+        return kin
+
+    def narrow(self, lower: Sequence[float] | None, upper: Sequence[float] | None,
+               max_velocity: Sequence[float] | None) -> None:
+        """Keep within a real arm's published limits as well as the URDF's (None: the URDF's stand)."""
+        if lower is not None:
+            self.lower = np.maximum(self.lower, lower)
+            self.ik_lower = np.maximum(self.ik_lower, lower)
+        if upper is not None:
+            self.upper = np.minimum(self.upper, upper)
+            self.ik_upper = np.minimum(self.ik_upper, upper)
+        if max_velocity is not None:
+            self.velocity_limits = np.minimum(self.velocity_limits, max_velocity)
 
     def fk(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Tool position (3,) and rotation matrix (3, 3) in the base frame at joints ``q`` (J,)."""
