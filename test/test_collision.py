@@ -18,7 +18,7 @@ WS = Workspace()
 ACTION = PickPlace((0.45, 0.25, 0.04), (0.45, -0.25, 0.045))  # a 4 cm block carried across the table
 
 
-@pytest.fixture(scope="module", params=["ur5", "franka"])
+@pytest.fixture(scope="module", params=["ur5", "ur5e", "franka"])
 def arm(request):
     profile = arm_profile(request.param)
     kin = ArmKinematics.from_profile(profile)

@@ -19,7 +19,7 @@ from cliport_ros.execution.planner import PlanError, PlannerConfig, joint_move, 
 from cliport_ros.perception.workspace import Workspace
 from cliport_ros.sim.robots import Arm
 
-ARMS = ("ur5", "franka")
+ARMS = ("ur5", "ur5e", "franka")
 SEGMENTS = ["approach pick", "descend to pick", "lift", "carry", "descend to place", "retreat", "home"]
 GRIPPER = [None, "grip", None, None, "release", None, None]
 
@@ -151,6 +151,29 @@ def test_vertical_segments_keep_the_tool_on_the_vertical(plan, index):
     tool = np.array([kin.fk(trajectory.sample(t, before))[0] for t in times])
     assert np.linalg.norm(tool[:, :2] - tool[0, :2], axis=1).max() <= 2e-3
     assert abs(tool[-1, 2] - tool[0, 2]) == pytest.approx(0.15, abs=1e-3)
+
+
+# Universal Robots' published DH parameters (d, a; alpha is (pi/2, 0, 0, pi/2, -pi/2, 0) for both).
+UR_DH = {"ur5": ((0.089159, 0, 0, 0.10915, 0.09465, 0.0823), (0, -0.425, -0.39225, 0, 0, 0)),
+         "ur5e": ((0.1625, 0, 0, 0.1333, 0.0997, 0.0996), (0, -0.425, -0.3922, 0, 0, 0))}
+
+
+@pytest.mark.parametrize("name", sorted(UR_DH))
+def test_the_ur_urdfs_have_their_arms_published_kinematics(name):
+    import pinocchio as pin
+
+    d, a = UR_DH[name]
+    alpha = (math.pi / 2, 0, 0, math.pi / 2, -math.pi / 2, 0)
+    model = pin.buildModelFromUrdf(arm_profile(name).urdf)
+    data, flange = model.createData(), model.getFrameId("tool0")
+    for q in np.random.default_rng(0).uniform(-3, 3, (20, 6)):
+        dh = np.eye(4)
+        for qi, di, ai, al in zip(q, d, a, alpha, strict=True):
+            ct, st, ca, sa = math.cos(qi), math.sin(qi), math.cos(al), math.sin(al)
+            dh = dh @ np.array([[ct, -st * ca, st * sa, ai * ct], [st, ct * ca, -ct * sa, ai * st], [0, sa, ca, di],
+                                [0, 0, 0, 1]])
+        pin.forwardKinematics(model, data, q)
+        np.testing.assert_allclose(pin.updateFramePlacement(model, data, flange).translation, dh[:3, 3], atol=1e-6)
 
 
 def test_the_franka_plans_within_the_fr3s_published_limits_and_its_urdfs():

@@ -84,6 +84,19 @@ FRANKA_GRIPPER = ArmProfile(
     max_velocity=(2.62, 2.62, 2.62, 2.62, 5.26, 4.18, 5.26),
 )
 
+# A UR5e (the e-Series): the same suction cup, home pose and IK family on the UR5e's published kinematics.
+UR5E_SUCTION = ArmProfile(
+    name="ur5e",
+    urdf=str(ASSETS / "ur5e_suction.urdf"),
+    tool_link=UR5_SUCTION.tool_link,
+    home=UR5_SUCTION.home,
+    gripper="suction",
+    contact_links=UR5_SUCTION.contact_links,
+    controller=UR5_SUCTION.controller,
+    ik_lower=UR5_SUCTION.ik_lower,
+    ik_upper=UR5_SUCTION.ik_upper,
+)
+
 # The Ravens spatula in place of the suction cup, for the push tasks; same tool length, same IK family.
 UR5_SPATULA = ArmProfile(
     name="ur5",
@@ -97,7 +110,7 @@ UR5_SPATULA = ArmProfile(
     ik_upper=UR5_SUCTION.ik_upper,
 )
 
-ARMS = {profile.name: profile for profile in (UR5_SUCTION, FRANKA_GRIPPER)}
+ARMS = {profile.name: profile for profile in (UR5_SUCTION, UR5E_SUCTION, FRANKA_GRIPPER)}
 # Tools other than an arm's own end effector, by (arm, tool): what a task may ask the simulator to mount.
 TOOLS = {("ur5", "spatula"): UR5_SPATULA}
 
