@@ -74,6 +74,16 @@ def test_what_no_camera_saw_counts_as_tall_as_what_stands_beside_it():
     assert known_heights(seen_as_table, 0.03)[row, WS.xyz_to_pix([0.46, 0.0])[1]] == 0.0
 
 
+def test_a_rope_dragged_low_over_beads_on_purpose_is_not_refused(arm):
+    profile, kin, checker = arm
+    start = np.array(profile.home)
+    beads = ((0.43, 0.47), (-0.25, 0.25), 0.01)  # a line of 1 cm beads under the whole drag
+    drag = PickPlace((0.45, 0.2, 0.01), (0.45, -0.2, 0.01))
+    checker.set_scene(scene(beads))
+    checker.check(plan(drag, kin, profile, start, WS, PlannerConfig(carry_height=0.02, carry_speed=0.1)), start,
+                  held_height(drag.pick_xyz[2], profile, WS.z_min))
+
+
 def test_a_joint_move_through_the_table_is_refused(arm):
     profile, kin, checker = arm
     start = np.array(profile.home)

@@ -227,6 +227,9 @@ def test_a_lower_slower_carry_lifts_the_object_only_that_high_and_moves_it_slowl
         assert np.all(np.abs(segments[name].trajectory.velocities) <= 0.1 * vmax * (1 + 1e-9)), name
     assert np.abs(segments["retreat"].trajectory.velocities).max() > 0.1 * vmax.max()
     assert [s.until_contact for s in segments.values()] == [False, True, False, False, True, False, False]
+    assert segments["carry"].touches and segments["carry"].holding  # dragged low on purpose: it may brush beads
+    default = plan_pick_place(action, kin, profile, np.array(profile.home), Workspace(), PlannerConfig())
+    assert [s.touches for s in default] == [False, True, True, False, True, True, False]
 
 
 def test_plan_refuses_points_outside_the_workspace():

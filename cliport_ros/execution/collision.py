@@ -10,10 +10,11 @@ space at most ``joint_step`` apart and each sample is checked with coal at
 
 - on the way to and from the scene (approach, carry, home), every moving link
   and the held object must clear the table and the heightmap;
-- on the descents and lifts, where the tool is meant to touch what it picks,
-  pushes or sets down (and the planner's floors keep it off the table), the
-  tool's contact links and the held object are exempt, but not the rest of
-  the arm (a wrist that would hit a tall neighbour).
+- on segments marked ``touches`` — the descents and lifts, where the tool is
+  meant to touch what it picks, pushes or sets down (the planner's floors keep
+  it off the table), and a carry kept low on purpose (a rope dragged 2 cm
+  up) — the tool's contact links and the held object are exempt, but not the
+  rest of the arm (a wrist that would hit a tall neighbour).
 
 Cells no camera saw are unknown, not empty: each takes the tallest observed
 height within ``unseen_reach`` of it, so an occlusion shadow behind an object
@@ -35,9 +36,6 @@ import pinocchio as pin
 from cliport_ros.execution.arms import ArmProfile
 from cliport_ros.execution.planner import PlanError, Segment
 from cliport_ros.perception.heightmap import Heightmap
-
-TRANSIT = ("approach pick", "carry", "home", "approach push")  # segments that must clear the scene entirely
-HOLDING = ("lift", "carry", "descend to place")  # segments during which the tool holds the object
 
 
 @dataclass(frozen=True)
@@ -123,8 +121,7 @@ class SceneChecker:
         previous = np.asarray(start, dtype=float)
         for segment in segments:
             points = np.vstack([previous[None], np.asarray(segment.trajectory.positions)])
-            holding = segment.name in HOLDING
-            transit = segment.name in TRANSIT
+            holding, transit = segment.holding, not segment.touches
             for q in _densified(points, self.config.joint_step):
                 hit = self._collides(q, held if holding else None, held_height, exempt_tool=not transit)
                 if hit is not None:

@@ -47,12 +47,18 @@ class Segment:
     one that cannot, it runs to its end, which lies ``suction_press`` below
     the measured top. ``path`` (the joint polyline the trajectory follows,
     start included) and ``vmax`` let such a stop be rejoined (``rejoined``).
+
+    ``touches``: the tool and what it holds are meant to touch the scene here
+    (a descent, a lift, a push, a rope dragged low), so the collision check
+    leaves them out; ``holding``: the tool holds the object.
     """
 
     name: str
     trajectory: Trajectory
     gripper: str | None = None
     until_contact: bool = False
+    touches: bool = False
+    holding: bool = False
     path: np.ndarray | None = None
     vmax: np.ndarray | None = None
     config: PlannerConfig | None = None
@@ -177,17 +183,19 @@ def plan_pick_place(action: PickPlace, kin: ArmKinematics, profile: ArmProfile, 
         raise line_failure or approach_failure
     vmax = config.velocity_scale * kin.velocity_limits
     held = config.carry_speed * vmax
-    paths = [  # name, joint path, speed limit, gripper command at its end, until contact
-        ("approach pick", np.stack([start, q_above_pick]), vmax, None, False),
-        ("descend to pick", descend_pick, vmax, "grip", True),
-        ("lift", lift, held, None, False),
-        ("carry", carry_path, held, None, False),
-        ("descend to place", descend_place, vmax, "release", True),
-        ("retreat", retreat, vmax, None, False),
-        ("home", np.stack([retreat[-1], home]), vmax, None, False),
+    dragged = config.carry_height < config.approach_height  # a carry kept low on purpose may brush the scene
+    paths = [  # name, joint path, speed limit, gripper command at its end, until contact, touches, holding
+        ("approach pick", np.stack([start, q_above_pick]), vmax, None, False, False, False),
+        ("descend to pick", descend_pick, vmax, "grip", True, True, False),
+        ("lift", lift, held, None, False, True, True),
+        ("carry", carry_path, held, None, False, dragged, True),
+        ("descend to place", descend_place, vmax, "release", True, True, True),
+        ("retreat", retreat, vmax, None, False, True, False),
+        ("home", np.stack([retreat[-1], home]), vmax, None, False, False, False),
     ]
-    return [Segment(name, time_parameterise(kin.joint_names, path, limit, config), gripper, contact, path, limit,
-                    config) for name, path, limit, gripper, contact in paths]
+    return [Segment(name, time_parameterise(kin.joint_names, path, limit, config), gripper, contact, touches,
+                    holding, path, limit, config)
+            for name, path, limit, gripper, contact, touches, holding in paths]
 
 
 def plan_push(action: PickPlace, kin: ArmKinematics, profile: ArmProfile, start: np.ndarray,
@@ -219,15 +227,15 @@ def plan_push(action: PickPlace, kin: ArmKinematics, profile: ArmProfile, start:
     lift = _line(kin, "lift after the push", stroke.last, stroke.last + up, stroke.yaw, stroke.yaw, push[-1],
                  config)
     vmax = config.velocity_scale * kin.velocity_limits
-    paths = [
-        ("approach push", np.stack([start, q_above]), vmax),
-        ("descend to push", descend, vmax),
-        ("push", push, PUSH_SPEED * vmax),
-        ("lift", lift, vmax),
-        ("home", np.stack([lift[-1], home]), vmax),
+    paths = [  # name, joint path, speed limit, the blade meant to touch the scene
+        ("approach push", np.stack([start, q_above]), vmax, False),
+        ("descend to push", descend, vmax, True),
+        ("push", push, PUSH_SPEED * vmax, True),
+        ("lift", lift, vmax, True),
+        ("home", np.stack([lift[-1], home]), vmax, False),
     ]
-    return [Segment(name, time_parameterise(kin.joint_names, path, limit, config), path=path, vmax=limit,
-                    config=config) for name, path, limit in paths]
+    return [Segment(name, time_parameterise(kin.joint_names, path, limit, config), touches=touches, path=path,
+                    vmax=limit, config=config) for name, path, limit, touches in paths]
 
 
 def joint_move(kin: ArmKinematics, start: np.ndarray, goal: np.ndarray, config: PlannerConfig) -> Trajectory:
