@@ -108,9 +108,6 @@ class SimMotion:
     clearance: ClearanceConfig = field(default_factory=ClearanceConfig)
     _models: dict[ArmProfile, tuple[ArmKinematics, SceneChecker]] = field(default_factory=dict)
 
-    def kinematics(self) -> ArmKinematics:
-        return self._model()[0]
-
     def _model(self) -> tuple[ArmKinematics, SceneChecker]:
         """The mounted arm and tool's kinematics and collision model (built once per profile: a tool change
         swaps them)."""
