@@ -7,7 +7,10 @@ at 100 Hz, and serves ``gripper/set``. The knobs make it misbehave the way real 
   --speed 0.1          follow at a tenth of the planned speed
   --freeze-after 0.5   stop publishing joint states 0.5 s after the first trajectory (a driver that hangs)
   --die-after 0.5      exit at once 0.5 s after the first trajectory (a driver that crashes)
-  --offset-after 0.5   from then on report joint 0 this far off (--offset rad): an encoder fault, a collision
+  --offset-after 0.5   from then on report one joint this far off (--offset rad): an encoder fault, a collision.
+                       The joint is the one the current trajectory moves least, so the jump leaves the path:
+                       one along the motion would look like a controller ahead of or behind its clock, which
+                       the path check allows (a simulator may run faster than real time)
   --gripper hang       never answer; ``fail-release``: grip, but report every release as failed
 
 The trajectories it receives are written, one line each (time, number of points), to --log.
@@ -48,7 +51,8 @@ def main() -> None:
     profile = arm_profile(args.arm)
     names = list(ArmKinematics.from_profile(profile).joint_names)
     q = np.array(profile.home, dtype=float)
-    state = {"q": q, "dq": np.zeros_like(q), "trajectory": None, "started": 0.0, "start": q, "first": None}
+    state = {"q": q, "dq": np.zeros_like(q), "trajectory": None, "started": 0.0, "start": q, "first": None,
+             "still": 0}
     log = open(args.log, "a", buffering=1)  # open for the process's life
 
     rclpy.init()
@@ -60,6 +64,7 @@ def main() -> None:
         log.write(f"{now:.6f} {len(msg.points)}\n")
         state["trajectory"] = trajectory_from_msg(msg).reordered(names)
         state["started"], state["start"] = now, state["q"].copy()
+        state["still"] = int(np.argmin(np.abs(state["trajectory"].positions[-1] - state["start"])))
         state["first"] = state["first"] or now
 
     def tick() -> None:
@@ -78,7 +83,7 @@ def main() -> None:
             return
         reported = state["q"].copy()
         if args.offset_after is not None and since >= args.offset_after:
-            reported[0] += args.offset
+            reported[state["still"]] += args.offset
         msg = JointState(name=names, position=list(reported), velocity=list(state["dq"]))
         msg.header.stamp = node.get_clock().now().to_msg()
         publisher.publish(msg)
