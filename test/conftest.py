@@ -47,6 +47,47 @@ def tiny_transporter(seed: int = 0):
     return CLIPortPolicy(preset("small", **TINY_TRANSPORTER))
 
 
+def write_camera_bag(path, cameras, frame_sets, storage: str = "sqlite3", depth_encoding: str = "16UC1",
+                     info_from: tuple[str, ...] | None = None, start_sec: int = 100):
+    """A ROS 2 bag at ``path`` (a directory, as ``ros2 bag record`` makes) of ``frame_sets`` (lists of
+    RGBDViews, one per camera of ``cameras``, the sets 0.1 s apart): per camera camera_info, colour and depth,
+    the CDR bytes rclpy would send. Only the cameras named in ``info_from`` (default all) send camera_info.
+    ``storage``: "sqlite3" or "mcap". Returns the bag's one storage file (.db3 or .mcap)."""
+    from builtin_interfaces.msg import Time
+    from rclpy.serialization import serialize_message
+    from rosbags.rosbag2 import StoragePlugin, Writer
+    from rosbags.typesys import Stores, get_typestore
+    from std_msgs.msg import Header
+
+    from cliport_ros.ros.camera_publisher import encode_depth
+    from cliport_ros.ros.conversions import array_to_image, camera_info_from_intrinsics
+
+    typestore = get_typestore(Stores.ROS2_HUMBLE)
+    plugin = {"sqlite3": StoragePlugin.SQLITE3, "mcap": StoragePlugin.MCAP}[storage]
+    by_name = {c.name: c for c in cameras}
+    with Writer(path, version=9, storage_plugin=plugin) as writer:
+        connections = {}
+        for cam in cameras:
+            for topic, msgtype in ((cam.info_topic, "sensor_msgs/msg/CameraInfo"), (cam.color_topic,
+                                   "sensor_msgs/msg/Image"), (cam.depth_topic, "sensor_msgs/msg/Image")):
+                connections[topic] = writer.add_connection(topic, msgtype, typestore=typestore)
+        for k, views in enumerate(frame_sets):
+            stamp_ns = start_sec * 10**9 + k * 10**8
+            for view in views:
+                cam = by_name[view.camera.name]
+                header = Header(stamp=Time(sec=stamp_ns // 10**9, nanosec=stamp_ns % 10**9), frame_id=cam.frame_id)
+                messages = [(cam.color_topic, array_to_image(view.rgb, "rgb8", header)),
+                            (cam.depth_topic, array_to_image(encode_depth(view.depth, depth_encoding),
+                                                             depth_encoding, header))]
+                if info_from is None or cam.name in info_from:
+                    messages.insert(0, (cam.info_topic, camera_info_from_intrinsics(view.camera.intrinsics, header)))
+                for i, (topic, msg) in enumerate(messages):  # received a little after the stamp, in this order
+                    writer.write(connections[topic], stamp_ns + 10**6 * (i + 1), serialize_message(msg))
+    suffix = {"sqlite3": ".db3", "mcap": ".mcap"}[storage]
+    (storage_file,) = path.glob(f"*{suffix}")
+    return storage_file
+
+
 @pytest.fixture(scope="session")
 def ravens() -> PerceptionConfig:
     return load_perception_config("cameras_ravens.yaml")

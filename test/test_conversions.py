@@ -7,17 +7,14 @@ from std_msgs.msg import Header
 
 from cliport_ros.perception.camera import Intrinsics, PerceptionError
 from cliport_ros.perception.heightmap import Heightmap
+from cliport_ros.perception.images import depth_from_image, image_to_array, intrinsics_from_camera_info, rgb_from_image
 from cliport_ros.perception.workspace import Workspace
 from cliport_ros.ros.camera_publisher import encode_depth
 from cliport_ros.ros.conversions import (
     array_to_image,
     camera_info_from_intrinsics,
-    depth_from_image,
     heightmap_from_msg,
     heightmap_to_msg,
-    image_to_array,
-    intrinsics_from_camera_info,
-    rgb_from_image,
 )
 
 

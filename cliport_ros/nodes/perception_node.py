@@ -5,7 +5,9 @@ matches colour and depth of all cameras in time, fuses them and publishes
 ``heightmap`` (transient-local, depth 1, so a late policy still gets the
 latest) and a colour preview ``heightmap/color``. A set with any bad frame is
 dropped whole, with a throttled warning saying why: the map never mixes good
-and bad views.
+and bad views. Matching, checks and fusion are the ROS-free
+PerceptionPipeline's (cliport_ros/perception/pipeline.py), which
+``cliport replay`` runs on recorded bags.
 """
 
 from __future__ import annotations
@@ -22,18 +24,11 @@ from std_msgs.msg import Header
 
 from cliport_ros import topics
 from cliport_ros.msg import Heightmap as HeightmapMsg
-from cliport_ros.perception.camera import Camera, Extrinsics, PerceptionError
-from cliport_ros.perception.config import CameraConfig, PerceptionConfig, fuse_views
-from cliport_ros.perception.heightmap import RGBDView
-from cliport_ros.perception.sync import ApproximateSync
+from cliport_ros.perception.camera import Extrinsics, PerceptionError
+from cliport_ros.perception.config import CameraConfig, PerceptionConfig
+from cliport_ros.perception.pipeline import PerceptionPipeline
 from cliport_ros.perception.workspace import Workspace
-from cliport_ros.ros.conversions import (
-    depth_from_image,
-    heightmap_to_msg,
-    intrinsics_from_camera_info,
-    rgb_from_image,
-    stamp_to_seconds,
-)
+from cliport_ros.ros.conversions import heightmap_to_msg
 from cliport_ros.ros.params import declare_dataclass
 from cliport_ros.ros.qos import LATCHED
 
@@ -51,10 +46,7 @@ class PerceptionNode(Node):
             **declare_dataclass(self, PerceptionConfig, skip=("cameras", "workspace")),
         )
         self._tf_buffer = self._make_tf_buffer() if self.config.pose_source == "tf" else None
-        self.camera_infos: dict[str, CameraInfo] = {}  # latest per camera; intrinsics rarely change
-        self._cameras: dict[str, Camera] = {}  # per camera, the last calibration and its rays
-        self._sync = ApproximateSync([(c.name, kind) for c in cameras for kind in ("color", "depth")],
-                                     slop=self.config.sync_slop)
+        self.pipeline = PerceptionPipeline(self.config)  # the sync, checks and fusion `cliport replay` runs too
         self.dropped_sets = 0
         self.last_drop_reason = ""
         self.published_sets = 0
@@ -82,53 +74,32 @@ class PerceptionNode(Node):
         self._tf_listener = tf2_ros.TransformListener(buffer, self)
         return buffer
 
+    @property
+    def camera_infos(self) -> dict[str, CameraInfo]:
+        return self.pipeline.camera_infos
+
     def _on_info(self, camera: str, msg: CameraInfo) -> None:
-        self.camera_infos[camera] = msg
+        self.pipeline.add_info(camera, msg)
 
     def _on_image(self, camera: str, kind: str, msg: Image) -> None:
-        matched = self._sync.add((camera, kind), stamp_to_seconds(msg.header.stamp), msg)
+        matched = self.pipeline.add_image(camera, kind, msg)
         if matched is not None:
             self._fuse_and_publish(matched)
 
     def _fuse_and_publish(self, matched: dict) -> None:
         try:
-            views = [self._view(cam, matched[(cam.name, "color")], matched[(cam.name, "depth")])
-                     for cam in self.config.cameras]
+            views = self.pipeline.views(matched, self._lookup_pose if self._tf_buffer is not None else None)
+            heightmap = self.pipeline.fuse(views)
         except PerceptionError as err:
             self.dropped_sets += 1
             self.last_drop_reason = str(err)
             self.get_logger().warning(f"dropped a frame set: {err}", throttle_duration_sec=2.0)
             return
-        heightmap = fuse_views(views, self.config)
-        if not heightmap.observed.any():  # a blank map would read as an empty table
-            self.dropped_sets += 1
-            self.last_drop_reason = "no camera saw any point of the workspace (all depth invalid, or out of view)"
-            self.get_logger().warning(f"dropped a frame set: {self.last_drop_reason}", throttle_duration_sec=2.0)
-            return
-        oldest = min((m.header.stamp for m in matched.values()), key=stamp_to_seconds)
-        header = Header(stamp=oldest, frame_id=self.config.base_frame)
+        header = Header(stamp=self.pipeline.oldest_stamp(matched), frame_id=self.config.base_frame)
         msg = heightmap_to_msg(heightmap, header, [c.name for c in self.config.cameras])
         self._heightmap_pub.publish(msg)
         self._preview_pub.publish(msg.color)
         self.published_sets += 1
-
-    def _view(self, cam: CameraConfig, color: Image, depth: Image) -> RGBDView:
-        """Check one camera's colour/depth/info agree, then decode them into a view."""
-        info = self.camera_infos.get(cam.name)
-        if info is None:
-            raise PerceptionError(f"camera {cam.name!r}: no camera_info received on {cam.info_topic}")
-        sizes = {"colour": (color.width, color.height), "depth": (depth.width, depth.height),
-                 "camera_info": (info.width, info.height)}
-        if len(set(sizes.values())) != 1:
-            raise PerceptionError(f"camera {cam.name!r}: image sizes disagree: {sizes}")
-        pose = self._lookup_pose(cam, color) if self._tf_buffer is not None else None
-        camera = cam.to_camera(intrinsics=intrinsics_from_camera_info(info), pose=pose)
-        cached = self._cameras.get(cam.name)
-        if cached is not None and (cached.intrinsics, cached.pose) == (camera.intrinsics, camera.pose):
-            camera = cached  # its ray grid is already computed: rebuilt only when the calibration changes
-        else:
-            self._cameras[cam.name] = camera
-        return RGBDView(camera, rgb_from_image(color), depth_from_image(depth))
 
     def _lookup_pose(self, cam: CameraConfig, color: Image) -> Extrinsics:
         frame = color.header.frame_id or cam.frame_id

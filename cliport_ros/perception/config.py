@@ -126,19 +126,51 @@ def perception_config_from_params(params: dict[str, Any]) -> PerceptionConfig:
     return PerceptionConfig(cameras=cameras, workspace=workspace, **_pick(PerceptionConfig, params))
 
 
-def load_perception_config(path: str | Path) -> PerceptionConfig:
-    """Read a perception YAML (``/**: ros__parameters:`` or ``<node>: ros__parameters:``)."""
+def find_config(path: str | Path) -> Path:
+    """``path`` if it is a file, else the shipped ``config/`` file of that name."""
     path = Path(path)
     if not path.is_file():
         candidate = config_dir() / path
         if not candidate.is_file():
             raise FileNotFoundError(f"no config file {path} (looked here and in {candidate.parent})")
         path = candidate
-    doc = yaml.safe_load(path.read_text()) or {}
-    for node_params in doc.values():
+    return path
+
+
+def _parameters(path: Path, doc: Any) -> dict[str, Any]:
+    """The ``ros__parameters`` dict of a loaded YAML document (``/**:`` or ``<node>:``), itself, not a copy."""
+    for node_params in (doc or {}).values():
         if isinstance(node_params, dict) and "ros__parameters" in node_params:
-            return perception_config_from_params(node_params["ros__parameters"])
+            return node_params["ros__parameters"]
     raise ValueError(f"{path}: no '<node>: ros__parameters:' section")
+
+
+def load_perception_config(path: str | Path) -> PerceptionConfig:
+    """Read a perception YAML (``/**: ros__parameters:`` or ``<node>: ros__parameters:``)."""
+    path = find_config(path)
+    return perception_config_from_params(_parameters(path, yaml.safe_load(path.read_text())))
+
+
+def write_camera_calibration(source: str | Path, target: str | Path, camera: str, pose: Extrinsics,
+                             intrinsics: Intrinsics, comment: str = "") -> Path:
+    """Write the perception YAML ``source`` to ``target`` with ``camera``'s pose and intrinsics replaced
+    (every other entry as it was; ``comment`` lines on top), and check that it loads."""
+    source = find_config(source)
+    doc = yaml.safe_load(source.read_text())
+    params = _parameters(source, doc)
+    if camera not in params.get("cameras", []):
+        raise ValueError(f"{source}: no camera {camera!r}; its cameras: {params.get('cameras', [])}")
+    entry = params.setdefault(camera, {})
+    entry["position"] = [round(float(v), 6) for v in pose.position]
+    entry["orientation"] = [round(float(v), 9) for v in pose.orientation]
+    entry.update(width=intrinsics.width, height=intrinsics.height, fx=round(intrinsics.fx, 4),
+                 fy=round(intrinsics.fy, 4), cx=round(intrinsics.cx, 4), cy=round(intrinsics.cy, 4))
+    header = "".join(f"# {line}\n" for line in comment.splitlines())
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(header + yaml.safe_dump(doc, sort_keys=False, default_flow_style=None))
+    load_perception_config(target)
+    return target
 
 
 def fuse_views(views: Sequence[RGBDView], config: PerceptionConfig) -> Heightmap:
