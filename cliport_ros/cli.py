@@ -14,6 +14,7 @@ from cliport_ros.bench.config import (
     SimBenchConfig,
     TrainBenchConfig,
 )
+from cliport_ros.gazebo.config import ExportSceneConfig
 from cliport_ros.learn.config import EvalConfig, TrainConfig
 from cliport_ros.options import add_options, from_options
 from cliport_ros.sim.config import CollectConfig
@@ -288,6 +289,21 @@ def _collect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_scene(args: argparse.Namespace) -> int:
+    from cliport_ros.gazebo.config import CONTROLLERS_YAML
+    from cliport_ros.gazebo.scene import export_scene
+    from cliport_ros.perception.config import config_dir
+
+    cfg = from_options(ExportSceneConfig, args)
+    try:
+        scene = export_scene(cfg.task, cfg.seed, cfg.arm, cfg.out, config_dir() / CONTROLLERS_YAML, cfg.cameras)
+    except ValueError as err:  # a task Gazebo cannot hold (spatula, rope), or an arm the task does not run on
+        print(f"cliport export-scene: {err}", file=sys.stderr)
+        return 2
+    print(f"{scene.world} ({len(scene.objects)} graspable objects): \"{scene.instruction}\"")
+    return 0
+
+
 def _render(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -369,6 +385,11 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--out", default="out/render.png", help="PNG to write")
     render.add_argument("--arm", default="ur5", help="simulated arm")
     render.set_defaults(func=_render)
+
+    export_scene = sub.add_parser("export-scene", help="a task scene as Gazebo Sim files: world SDF, object "
+                                  "models, the arm's URDF (what gazebo.launch.py spawns)")
+    add_options(export_scene, ExportSceneConfig)
+    export_scene.set_defaults(func=_export_scene)
 
     replay = sub.add_parser("replay", help="perception (and a dry-run decision) over a recorded ROS 2 bag: "
                             "heightmap and affordance pictures, nothing moves")
