@@ -16,7 +16,15 @@ from scipy.spatial.transform import Rotation
 from cliport_ros.execution.arms import ARMS, arm_profile
 from cliport_ros.gazebo import gripper
 from cliport_ros.gazebo.config import BRIDGE_YAML, CONTROLLERS_YAML
-from cliport_ros.gazebo.description import CONTROL_PLUGIN, HARDWARE_PLUGIN, OBJECT_LINK, attach_link, gazebo_urdf
+from cliport_ros.gazebo.description import (
+    CONTROL_PLUGIN,
+    HARDWARE_PLUGIN,
+    OBJECT_LINK,
+    attach_link,
+    commanded_finger_joints,
+    gazebo_urdf,
+    mimic_joints,
+)
 from cliport_ros.gazebo.world import camera_topic, world_sdf
 from cliport_ros.perception.config import CameraConfig, config_dir, load_perception_config
 
@@ -91,8 +99,10 @@ def test_ros2_control_block_commands_every_joint_by_position_from_home(arm: str)
     assert [j.get("name") for j in control.findall("joint")] == movable
     initial = {j.get("name"): float(j.find("state_interface[@name='position']/param[@name='initial_value']").text)
                for j in control.findall("joint")}
+    mimics = mimic_joints(profile)
     for joint in control.findall("joint"):
-        assert [c.get("name") for c in joint.findall("command_interface")] == ["position"]
+        commands = [] if joint.get("name") in mimics else ["position"]  # a mimic joint follows its leader
+        assert [c.get("name") for c in joint.findall("command_interface")] == commands
         assert [s.get("name") for s in joint.findall("state_interface")] == ["position", "velocity"]
     arm_joints = [n for n in movable if n not in profile.finger_joints]
     np.testing.assert_allclose([initial[n] for n in arm_joints], profile.home, atol=1e-5)
@@ -130,8 +140,73 @@ def test_each_object_gets_a_detachable_joint_on_the_tool_and_contact_links_are_k
         assert link not in fixed_into or fixed_into[link] in preserved, f"{link} would be merged into its parent"
     for link in profile.contact_links:
         sensor = robot.find(f"gazebo[@reference='{link}']/sensor[@type='contact']")
-        assert sensor.find("topic").text == gripper.contact_topic(link)
+        assert sensor.find("contact/topic").text == gripper.contact_topic(link)
         assert robot.find(f"link[@name='{link}']/collision") is not None
+
+
+@pytest.mark.parametrize("arm", sorted(ARMS))
+def test_contact_sensors_name_their_topic_where_gz_sims_contact_system_reads_it(arm: str):
+    """gz-sim's Contact system takes the topic from <contact><topic> and ignores <sensor><topic>; the
+    collision it names is the one Gazebo's URDF conversion makes (<link>_collision)."""
+    profile = arm_profile(arm)
+    robot = ET.fromstring(gazebo_urdf(profile, "/tmp/c.yaml"))
+    sensors = robot.findall("gazebo/sensor[@type='contact']")
+    assert len(sensors) == len(profile.contact_links)
+    for gazebo in robot.findall("gazebo[@reference]"):
+        sensor = gazebo.find("sensor[@type='contact']")
+        if sensor is None:
+            continue
+        link = gazebo.get("reference")
+        assert sensor.find("topic") is None, f"{link}: <sensor><topic> is not where the Contact system looks"
+        assert sensor.find("contact/topic").text == gripper.contact_topic(link)
+        assert sensor.find("contact/collision").text == f"{link}_collision"
+
+
+@pytest.mark.parametrize("arm", sorted(ARMS))
+def test_a_mimic_joint_has_no_command_interface_and_only_the_leading_fingers_are_commanded(arm: str):
+    """ros2_control (Jazzy on) refuses a mimic joint with a command interface ("Activated mimic joints
+    cannot have command interfaces"); the finger controller must command only the joints that lead."""
+    profile = arm_profile(arm)
+    mimics = mimic_joints(profile)
+    robot = ET.fromstring(gazebo_urdf(profile, "/tmp/c.yaml"))
+    for name in mimics:
+        joint = robot.find(f"ros2_control/joint[@name='{name}']")
+        assert joint is not None and joint.find("command_interface") is None, name
+        assert mimics[name] in commanded_finger_joints(profile) or mimics[name] not in profile.finger_joints
+    if profile.finger_joints:
+        assert _controllers()[gripper.FINGER_CONTROLLER]["ros__parameters"]["joints"] == \
+            list(commanded_finger_joints(profile))
+    if arm == "franka":  # the Panda URDF's second finger mimics the first
+        assert mimics == {"panda_finger_joint2": "panda_finger_joint1"}
+
+
+def _kept_links(robot: ET.Element) -> set[str]:
+    """Links Gazebo's URDF conversion keeps as links: the root (on the world link), the child of every
+    movable joint and of every fixed joint marked preserveFixedJoint; other fixed children are lumped."""
+    preserved = {g.get("reference") for g in robot.findall("gazebo") if g.find("preserveFixedJoint") is not None}
+    kept = set()
+    for joint in robot.findall("joint"):
+        child, parent = joint.find("child").get("link"), joint.find("parent").get("link")
+        if joint.get("type") != "fixed" or joint.get("name") in preserved or parent == "world":
+            kept.add(child)
+    return kept
+
+
+@pytest.mark.parametrize("arm", sorted(ARMS))
+def test_every_link_gazebo_keeps_has_a_mass_and_an_inertia_so_none_is_dropped(arm: str):
+    """sdformat drops a kept link with no <inertial> or zero mass ("is not modeled in sdf"), and with it
+    every joint below: the tool, the fingers or the slots' parent would vanish."""
+    profile = arm_profile(arm)
+    robot = ET.fromstring(gazebo_urdf(profile, "/tmp/c.yaml", ("object_0",)))
+    kept = _kept_links(robot)
+    assert {attach_link(profile), *profile.contact_links} <= kept
+    for name in kept:
+        inertial = robot.find(f"link[@name='{name}']/inertial")
+        assert inertial is not None, f"{name} has no <inertial>"
+        assert float(inertial.find("mass").get("value")) > 0, f"{name} has no mass"
+        inertia = inertial.find("inertia")
+        assert all(float(inertia.get(k)) > 0 for k in ("ixx", "iyy", "izz")), f"{name}: zero inertia"
+    assert robot.find("link[@name='world']/inertial") is None  # the world link is Gazebo's world itself
 
 
 def test_a_spatula_has_no_gazebo_gripper():
@@ -155,7 +230,8 @@ def test_the_arms_trajectory_controller_is_declared_with_the_urdfs_joints_and_a_
     for joint in params["joints"]:
         assert params["constraints"][joint]["goal"] > 0
     if profile.finger_joints:
-        assert controllers[gripper.FINGER_CONTROLLER]["ros__parameters"]["joints"] == list(profile.finger_joints)
+        assert controllers[gripper.FINGER_CONTROLLER]["ros__parameters"]["joints"] == \
+            list(commanded_finger_joints(profile))
         assert manager[gripper.FINGER_CONTROLLER]["type"] == "position_controllers/JointGroupPositionController"
 
 
@@ -163,13 +239,54 @@ def test_every_declared_controller_has_joints_of_a_profile():
     from cliport_ros.gazebo.description import arm_joints
 
     controllers = _controllers()
-    known = [arm_joints(p) for p in ARMS.values()] + [list(p.finger_joints) for p in ARMS.values()]
+    known = [arm_joints(p) for p in ARMS.values()] + [list(commanded_finger_joints(p)) for p in ARMS.values()]
     for name in controllers["controller_manager"]["ros__parameters"]:
         if name in controllers:
             assert controllers[name]["ros__parameters"]["joints"] in known, name
 
 
+# Parameters the controllers declare (ros2_controllers, Jazzy on: joint_trajectory_controller_parameters.yaml,
+# forward_command_controller_parameters.yaml); anything else in the YAML is silently ignored.
+TRAJECTORY_PARAMETERS = {"joints", "command_joints", "command_interfaces", "state_interfaces", "speed_scaling",
+                         "allow_partial_joints_goal", "interpolate_from_desired_state",
+                         "allow_integration_in_goal_trajectories",
+                         "set_last_command_interface_value_as_state_on_activation", "action_monitor_rate",
+                         "interpolation_method", "allow_nonzero_velocity_at_trajectory_end", "cmd_timeout", "gains",
+                         "constraints"}
+CONSTRAINT_PARAMETERS = {"stopped_velocity_tolerance", "goal_time", "decelerate_on_cancel"}
+JOINT_CONSTRAINT_PARAMETERS = {"trajectory", "goal", "max_deceleration_on_cancel"}
+FORWARD_PARAMETERS = {"joints", "interface_name"}
+
+
+def test_controller_parameters_are_ones_the_controllers_declare():
+    controllers = _controllers()
+    manager = controllers["controller_manager"]["ros__parameters"]
+    assert isinstance(manager["update_rate"], int) and manager["update_rate"] > 0
+    for name, declared in manager.items():
+        if not isinstance(declared, dict):
+            continue
+        params = controllers.get(name, {}).get("ros__parameters", {})
+        if declared["type"] == "joint_trajectory_controller/JointTrajectoryController":
+            assert set(params) <= TRAJECTORY_PARAMETERS, f"{name}: {set(params) - TRAJECTORY_PARAMETERS}"
+            constraints = params["constraints"]
+            assert set(constraints) - set(params["joints"]) <= CONSTRAINT_PARAMETERS, name
+            for joint in params["joints"]:
+                assert set(constraints[joint]) <= JOINT_CONSTRAINT_PARAMETERS, f"{name}.{joint}"
+        elif declared["type"] == "position_controllers/JointGroupPositionController":
+            assert set(params) <= FORWARD_PARAMETERS, f"{name}: {set(params) - FORWARD_PARAMETERS}"
+
+
 # -- world and cameras ---------------------------------------------------------------------------------------
+# Gazebo Harmonic's system libraries and classes, as gz-sim names them (GZ_ADD_PLUGIN_ALIAS).
+WORLD_SYSTEMS = {"physics": ("gz-sim-physics-system", "gz::sim::systems::Physics"),
+                 "spawning": ("gz-sim-user-commands-system", "gz::sim::systems::UserCommands"),
+                 "state": ("gz-sim-scene-broadcaster-system", "gz::sim::systems::SceneBroadcaster"),
+                 "rendering sensors": ("gz-sim-sensors-system", "gz::sim::systems::Sensors"),
+                 "contact sensors": ("gz-sim-contact-system", "gz::sim::systems::Contact")}
+SENSOR_SYSTEM = {"rgbd_camera": "rendering sensors", "camera": "rendering sensors", "depth_camera": "rendering sensors",
+                 "contact": "contact sensors"}
+
+
 def _sensors(world_text: str) -> dict[str, tuple[ET.Element, ET.Element]]:
     world = ET.fromstring(world_text).find("world")
     return {s.get("name"): (m, s) for m in world.findall("model") for s in m.iter("sensor")}
@@ -198,6 +315,33 @@ def test_each_camera_looks_where_the_yaml_says_its_optical_axis_points():
         optical = cam.pose.rotation
         np.testing.assert_allclose(rot[:, 0], optical[:, 2], atol=1e-6)  # Gazebo looks along +x
         np.testing.assert_allclose(rot[:, 2], -optical[:, 1], atol=1e-6)  # image up is +z
+
+
+def test_world_loads_the_system_every_sensor_of_the_world_and_the_robot_needs(blocks_scene):
+    """No system, no data: a world without Sensors (ogre2 for rgbd cameras) renders nothing, without
+    Contact no contact sensor publishes, without UserCommands ``ros_gz_sim create`` cannot spawn the robot."""
+    world = ET.parse(blocks_scene.world).getroot().find("world")
+    plugins = {(p.get("filename"), p.get("name")): p for p in world.findall("plugin")}
+    for need in ("physics", "spawning", "state"):
+        assert WORLD_SYSTEMS[need] in plugins, need
+    robot = ET.parse(blocks_scene.robot).getroot()
+    sensor_types = {s.get("type") for s in world.iter("sensor")} | {s.get("type") for s in robot.iter("sensor")}
+    assert {"rgbd_camera", "contact"} <= sensor_types
+    for kind in sensor_types:
+        system = WORLD_SYSTEMS[SENSOR_SYSTEM[kind]]
+        assert system in plugins, f"{kind} sensors need {system}"
+    sensors = plugins[WORLD_SYSTEMS["rendering sensors"]]
+    assert sensors.find("render_engine").text == "ogre2"
+
+
+def test_each_camera_stamps_its_images_with_the_optical_frame_perception_looks_up():
+    """gz-sensors puts <gz_frame_id> in the header of image, depth and camera_info (no <optical_frame_id>
+    given); perception_node takes the camera's pose for that frame."""
+    sensors = _sensors(world_sdf(CAMERAS))
+    for cam in CAMERAS.cameras:
+        _, sensor = sensors[cam.name]
+        assert cam.frame_id and sensor.find("gz_frame_id").text == cam.frame_id
+        assert sensor.find("camera/optical_frame_id") is None
 
 
 def test_a_camera_gazebo_cannot_render_is_refused():
@@ -309,6 +453,30 @@ def test_bridge_maps_clock_and_each_cameras_streams_onto_perceptions_topics_with
         assert entry["gz_type_name"] == gz_types[ros_type]
 
 
+RGBD_OUTPUTS = ("image", "depth_image", "camera_info", "points")  # gz-sensors RgbdCameraSensor: <topic>/...
+
+
+def test_every_bridged_gz_topic_is_one_a_world_sensor_publishes(blocks_scene):
+    """Read each rgbd_camera's <topic> from the world the launch file starts: the bridge's gz side must be
+    one of what that sensor advertises, and every camera's image, depth and camera_info must be bridged."""
+    world = ET.parse(blocks_scene.world).getroot().find("world")
+    published = {f"{s.find('topic').text}/{out}" for s in world.iter("sensor") if s.get("type") == "rgbd_camera"
+                 for out in RGBD_OUTPUTS} | {"/clock"}
+    entries = yaml.safe_load((config_dir() / BRIDGE_YAML).read_text())
+    bridged = {e["gz_topic_name"] for e in entries}
+    assert bridged <= published, f"bridged but never published: {bridged - published}"
+    for sensor in (s for s in world.iter("sensor") if s.get("type") == "rgbd_camera"):
+        for out in ("image", "depth_image", "camera_info"):
+            assert f"{sensor.find('topic').text}/{out}" in bridged
+    robot = ET.parse(blocks_scene.robot).getroot()
+    contacts = {s.find("contact/topic").text for s in robot.iter("sensor") if s.get("type") == "contact"}
+    gripper_entries = yaml.safe_load(blocks_scene.bridge.read_text())
+    assert {e["gz_topic_name"] for e in gripper_entries if e["gz_type_name"] == "gz.msgs.Contacts"} == contacts
+    slots = [p for p in robot.iter("plugin") if p.get("name") == "gz::sim::systems::DetachableJoint"]
+    slot_topics = {p.find(key).text for p in slots for key in ("attach_topic", "detach_topic", "output_topic")}
+    assert {e["gz_topic_name"] for e in gripper_entries if e["gz_type_name"] != "gz.msgs.Contacts"} == slot_topics
+
+
 def test_perception_node_subscribes_to_each_camera_topic_with_the_bridged_ros_type():
     """Read perception_node's subscriptions (type, camera topic field) from its source: the types the
     bridge publishes must be the ones it subscribes with."""
@@ -347,7 +515,8 @@ def test_gripper_state_holds_one_object_and_detaches_the_rest_until_confirmed():
     state = gripper.GripperState(("object_0", "object_1"))
     assert state.to_detach() == ["object_0", "object_1"]  # all may be attached from start-up
     state.on_state("object_0", "detached")
-    assert state.to_detach() == ["object_1"]
+    state.on_state("object_1", "detached")
+    assert state.to_detach() == []
     assert state.grip("object_1") == "object_1" and state.to_detach() == []
     assert state.grip("object_0") is None  # already holding one
     assert state.release() == "object_1" and state.release() is None
@@ -355,6 +524,36 @@ def test_gripper_state_holds_one_object_and_detaches_the_rest_until_confirmed():
     state.on_state("object_1", "detached")
     state.on_state("object_0", "attached")  # attached without being asked
     assert state.to_detach() == ["object_0"]
+
+
+def test_gripper_is_ready_only_once_every_slot_welded_at_start_up_has_reported_detached():
+    """Gazebo welds every slot's object to the tool on load; until each has let go, a grip is refused (and
+    gz_gripper_node offers no gripper/set, so the executor moves nothing)."""
+    state = gripper.GripperState(("object_0", "object_1"))
+    assert not state.ready and state.grip("object_0") is None and state.held is None
+    state.on_state("object_0", "detached")
+    state.on_state("object_1", "attached")  # the start-up weld's own report arriving late changes nothing
+    assert not state.ready and state.grip("object_0") is None
+    state.on_state("object_1", "detached")
+    assert state.ready and state.grip("object_0") == "object_0"
+    state.release()
+    assert state.ready and state.to_detach() == ["object_0"]  # a release awaits its own confirmation, still ready
+    assert gripper.GripperState(()).ready  # no objects: nothing welded
+
+
+def test_gz_gripper_node_offers_its_service_only_through_the_readiness_check():
+    """The node is plumbing (ros_gz_interfaces is not installable here): read it. gripper/set is created in
+    one place, behind ``state.ready``; detaches wait for the bridge to carry both directions."""
+    source = (REPO / "cliport_ros/nodes/gz_gripper_node.py").read_text()
+    tree = ast.parse(source)
+    functions = {f.name: f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)}
+    creators = [name for name, f in functions.items()
+                if any(isinstance(c, ast.Call) and _call_name(c) == "create_service" for c in ast.walk(f))]
+    assert creators == ["_offer_when_ready"]
+    guard = ast.unparse(functions["_offer_when_ready"])
+    assert "self.state.ready" in guard
+    detach = ast.unparse(functions["_detach_unconfirmed"])
+    assert "get_subscription_count" in detach and "get_publisher_count" in detach
 
 
 # -- launch file ------------------------------------------------------------------------------------------------
@@ -400,6 +599,18 @@ def test_gazebo_launch_names_only_existing_or_declared_packages_executables_and_
     for name in (CONTROLLERS_YAML, BRIDGE_YAML, FASTDDS_PROFILE):
         assert (config_dir() / name).is_file()
     assert "gz_sim.launch.py" in LAUNCH.read_text()  # ros_gz_sim's, a dependency
+
+
+def test_package_xml_lists_every_package_the_gazebo_files_load(blocks_scene):
+    """Packages named inside the files rather than the launch file: controller types, the hardware and
+    Gazebo plugins, and the message types the bridges convert (each resolved by name at run time)."""
+    dependencies = _package_dependencies() | {"cliport_ros"}
+    named = {HARDWARE_PLUGIN.split("/")[0], CONTROL_PLUGIN[1].split("::")[0]}
+    manager = _controllers()["controller_manager"]["ros__parameters"]
+    named |= {v["type"].split("/")[0] for v in manager.values() if isinstance(v, dict)}
+    for bridge in (config_dir() / BRIDGE_YAML, blocks_scene.bridge):
+        named |= {e["ros_type_name"].split("/")[0] for e in yaml.safe_load(bridge.read_text())}
+    assert named <= dependencies, f"missing in package.xml: {named - dependencies}"
 
 
 def test_gazebo_launch_declares_every_argument_it_reads_with_a_description():

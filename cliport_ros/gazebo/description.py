@@ -6,9 +6,13 @@ profile's published limits (the FR3's), and on top of it
 
 - a ``world`` link welded to the arm's root (the arm stands at the origin, as in the simulator);
 - a ``ros2_control`` system for ``gz_ros2_control/GazeboSimSystem``: every arm joint (and finger) with a
-  position command and position + velocity state, starting at the profile's home pose;
+  position command and position + velocity state, starting at the profile's home pose; a joint the URDF
+  makes ``<mimic>`` another (the Panda's second finger) gets state interfaces only, since ros2_control
+  (Jazzy on) refuses a mimic joint with a command interface and GazeboSimSystem drives it from the joint
+  it mimics;
 - the ``gz_ros2_control-system`` plugin reading the controllers YAML;
-- a contact sensor on each of the profile's contact links and one ``DetachableJoint`` per graspable
+- a contact sensor on each of the profile's contact links (its topic inside ``<contact>``, where gz-sim's
+  Contact system reads it) and one ``DetachableJoint`` per graspable
   object (``cliport_ros.gazebo.gripper``), on links kept apart from their parents with
   ``preserveFixedJoint`` (Gazebo's URDF conversion merges fixed-joint children into their parents);
 - mesh paths made absolute ``file://`` URIs, since Gazebo resolves neither pybullet_data's
@@ -70,6 +74,18 @@ def joint_limits(profile: ArmProfile) -> dict[str, JointLimit]:
             velocity = min(velocity, profile.max_velocity[k]) if profile.max_velocity else velocity
         limits[name] = JointLimit(lower, upper, velocity, effort)
     return limits
+
+
+def mimic_joints(profile: ArmProfile) -> dict[str, str]:
+    """Joints the profile's URDF makes ``<mimic>`` another: {mimic joint: the joint it follows}."""
+    robot = ET.parse(profile.urdf).getroot()
+    return {j.get("name"): j.find("mimic").get("joint") for j in robot.findall("joint") if j.find("mimic") is not None}
+
+
+def commanded_finger_joints(profile: ArmProfile) -> tuple[str, ...]:
+    """The finger joints that take a command (``finger_controller``'s joints); a mimic finger follows."""
+    mimics = mimic_joints(profile)
+    return tuple(j for j in profile.finger_joints if j not in mimics)
 
 
 def attach_link(profile: ArmProfile) -> str:
@@ -135,11 +151,13 @@ def gazebo_urdf(profile: ArmProfile, controllers_yaml: str | Path, objects: Sequ
 
     control = sub(robot, "ros2_control", name="GazeboSimSystem", type="system")
     sub(sub(control, "hardware"), "plugin", HARDWARE_PLUGIN)
+    mimics = mimic_joints(profile)
     for name, initial in _initial_positions(profile).items():
         joint = sub(control, "joint", name=name)
-        command = sub(joint, "command_interface", name="position")
-        sub(command, "param", repr(limits[name].lower), name="min")
-        sub(command, "param", repr(limits[name].upper), name="max")
+        if name not in mimics:
+            command = sub(joint, "command_interface", name="position")
+            sub(command, "param", repr(limits[name].lower), name="min")
+            sub(command, "param", repr(limits[name].upper), name="max")
         sub(sub(joint, "state_interface", name="position"), "param", repr(float(initial)), name="initial_value")
         sub(joint, "state_interface", name="velocity")
 
@@ -155,9 +173,15 @@ def gazebo_urdf(profile: ArmProfile, controllers_yaml: str | Path, objects: Sequ
         sensor = sub(sub(robot, "gazebo", reference=link), "sensor", name=f"{link}_contact", type="contact")
         sub(sensor, "always_on", "true")
         sub(sensor, "update_rate", f"{contact_rate:g}")
-        sub(sensor, "topic", contact_topic(link))
-        sub(sub(sensor, "contact"), "collision", _collision_name(robot, link))
+        # gz-sim's Contact system reads <contact><topic>; a <sensor><topic> it ignores, publishing instead
+        # on /world/<w>/model/<m>/link/<l>/sensor/<s>/contact, where nothing listens.
+        contact = sub(sensor, "contact")
+        sub(contact, "collision", _collision_name(robot, link))
+        sub(contact, "topic", contact_topic(link))
     if objects:
+        # Each slot welds its object to the tool on its first update (gz-sim DetachableJoint has no way to
+        # start detached up to Harmonic/Ionic/Jetty); gz_gripper_node lets every one go before it offers
+        # gripper/set, and the executor moves nothing until it does (cliport_ros.gazebo.gripper).
         gazebo = sub(robot, "gazebo")
         for model in objects:
             joint = sub(gazebo, "plugin", filename=DETACHABLE_JOINT[0], name=DETACHABLE_JOINT[1])

@@ -7,7 +7,12 @@ by attaching the object the tool's contact sensors report touching. A finger gri
 fingers first; the weld then holds the object, as friction grasps in Gazebo slip.
 
 A DetachableJoint attaches as soon as its child exists (gz-sim ``DetachableJoint.hh``: "initially
-attaches"), so the node detaches every slot it does not hold until each reports ``detached``.
+attaches"; ``attachRequested`` starts true in every release so far), so at start-up every object is welded
+to the tool. The node detaches every slot it does not hold until each reports ``detached``, and offers
+``gripper/set`` only once all have (``GripperState.ready``): the executor checks for that service before
+it moves, so the arm never sweeps the welded scene along. Gazebo publishes a slot's state only when it
+changes and ignores a detach for a slot already detached, so a ``detached`` lost on the way would never
+come again: the node sends a detach only once the bridge carries both the request and the answer.
 """
 
 from __future__ import annotations
@@ -65,10 +70,11 @@ class GripperState:
 
     def __post_init__(self) -> None:
         self.unconfirmed = set(self.objects)  # may still be attached from start-up
+        self.ready = not self.unconfirmed  # every slot has reported detached once: the scene is free
 
     def grip(self, touched: str | None) -> str | None:
-        """The object to attach (None: nothing touched, or already holding)."""
-        if self.held is not None or touched is None:
+        """The object to attach (None: not ready, nothing touched, or already holding)."""
+        if not self.ready or self.held is not None or touched is None:
             return None
         self.held = touched
         self.unconfirmed.discard(touched)
@@ -84,6 +90,7 @@ class GripperState:
     def on_state(self, model: str, state: str) -> None:
         if state == "detached":
             self.unconfirmed.discard(model)
+            self.ready = self.ready or not self.unconfirmed
         elif model != self.held and model in self.objects:
             self.unconfirmed.add(model)  # attached without being asked (start-up): detach again
 

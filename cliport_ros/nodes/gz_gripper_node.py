@@ -3,9 +3,10 @@
 True grips: a Franka hand first closes its fingers (``finger_controller/commands``) for ``close_seconds``
 of simulated time; then the graspable object the tool's contact sensors touched within
 ``contact_window`` is welded to the tool through its DetachableJoint slot; success = something is held.
-False lets go and opens the fingers. Slots still attached from start-up are detached on a timer until
-each reports ``detached`` (cliport_ros.gazebo.gripper). Topics are bridged by ros_gz_bridge from the
-scene's gripper_bridge.yaml.
+False lets go and opens the fingers. Every slot is attached at start-up (Gazebo's DetachableJoint
+attaches on load): they are detached on a timer until each reports ``detached``, and the service is
+offered only then, so the executor (which waits for it before moving) never drags the welded scene
+(cliport_ros.gazebo.gripper). Topics are bridged by ros_gz_bridge from the scene's gripper_bridge.yaml.
 
 Threads: the service waits (fingers closing) while the MultiThreadedExecutor delivers contacts in a
 separate callback group, so a grip sees the contacts its own closing made.
@@ -27,6 +28,7 @@ from std_srvs.srv import SetBool
 
 from cliport_ros.execution.arms import arm_profile
 from cliport_ros.gazebo.config import GazeboGripperConfig
+from cliport_ros.gazebo.description import commanded_finger_joints
 from cliport_ros.gazebo.gripper import (
     FINGER_CONTROLLER,
     GripperState,
@@ -55,15 +57,16 @@ class GazeboGripperNode(Node):
             self.create_subscription(Contacts, contact_topic(link), self._on_contacts, 10, callback_group=sensors)
         self._attach = {m: self.create_publisher(Empty, attach_topic(m), 10) for m in objects}
         self._detach = {m: self.create_publisher(Empty, detach_topic(m), 10) for m in objects}
-        for model in objects:
-            self.create_subscription(String, state_topic(model), partial(self._on_state, model), 10,
-                                     callback_group=sensors)
+        self._states = {m: self.create_subscription(String, state_topic(m), partial(self._on_state, m), 10,
+                                                    callback_group=sensors) for m in objects}
+        self._commanded_fingers = commanded_finger_joints(self.profile)
         self._fingers = (self.create_publisher(Float64MultiArray, f"{FINGER_CONTROLLER}/commands", 10)
-                         if self.profile.finger_joints else None)
+                         if self._commanded_fingers else None)
+        self._service = None
         self.create_timer(cfg.detach_period, self._detach_unconfirmed, callback_group=sensors)
-        self.create_service(SetBool, cfg.service, self._on_set, callback_group=MutuallyExclusiveCallbackGroup())
         self.get_logger().info(f"{self.profile.gripper} of the {cfg.arm} in Gazebo: {len(objects)} graspable "
-                               f"objects, service {cfg.service}")
+                               f"objects; {cfg.service} once every one is detached")
+        self._offer_when_ready()
 
     def _on_contacts(self, msg) -> None:
         now = self.get_clock().now().nanoseconds * 1e-9
@@ -72,14 +75,23 @@ class GazeboGripperNode(Node):
 
     def _on_state(self, model: str, msg: String) -> None:
         self.state.on_state(model, msg.data)
+        self._offer_when_ready()
+
+    def _offer_when_ready(self) -> None:
+        if self.state.ready and self._service is None:
+            self._service = self.create_service(SetBool, self.cfg.service, self._on_set,
+                                                callback_group=MutuallyExclusiveCallbackGroup())
+            self.get_logger().info(f"every object detached: serving {self.cfg.service}")
 
     def _detach_unconfirmed(self) -> None:
+        # Only over a bridge that carries the answer too: Gazebo says "detached" once, when it happens.
         for model in self.state.to_detach():
-            self._detach[model].publish(Empty())
+            if self._detach[model].get_subscription_count() and self._states[model].get_publisher_count():
+                self._detach[model].publish(Empty())
 
     def _set_fingers(self, width: float) -> None:
         if self._fingers is not None:
-            self._fingers.publish(Float64MultiArray(data=[width] * len(self.profile.finger_joints)))
+            self._fingers.publish(Float64MultiArray(data=[width] * len(self._commanded_fingers)))
 
     def _wait_sim(self, seconds: float) -> None:
         """Sleep ``seconds`` of the node's clock (simulated time under use_sim_time)."""
