@@ -14,7 +14,11 @@
   surface), and never across a larger unseen region such as an occlusion
   shadow, nor between an object's edge and the table.
 
-Both are vectorised opencv / numpy operations on one frame or one map.
+- Noise: a static scene seen over several synchronised sets.
+  :func:`median_of_sets` takes, per cell, the median height over the sets
+  that saw it, which cuts the noise of a cell and drops a one-set outlier.
+
+All are vectorised opencv / numpy operations on frames or maps.
 """
 
 from __future__ import annotations
@@ -33,11 +37,14 @@ def reject_flying_pixels(depth: np.ndarray, threshold: float, window: int = 5) -
     loses pixels too: keep ``threshold`` above that (1 cm: a table 60 degrees off the view axis, 5 mm pixels)."""
     if threshold <= 0:
         return depth
-    near = np.where(np.isfinite(depth), depth, np.inf).astype(np.float32)
+    out = np.array(depth, dtype=np.float32)  # a copy: the caller's frame is left as it was
+    near = out.copy()
+    cv2.patchNaNs(near, np.inf)  # invalid pixels are never the nearest
     nearest = cv2.erode(near, np.ones((window, window), np.uint8), borderType=cv2.BORDER_REPLICATE)
-    with np.errstate(invalid="ignore"):
-        flying = depth - nearest > threshold
-    return np.where(flying, np.float32(np.nan), depth).astype(np.float32)
+    np.subtract(out, nearest, out=near)
+    with np.errstate(invalid="ignore"):  # NaN (invalid) stays NaN, and is never flying
+        out[near > np.float32(threshold)] = np.nan
+    return out
 
 
 def fill_small_holes(height: np.ndarray, color: np.ndarray, seen: np.ndarray, radius: int = 1,
@@ -77,4 +84,22 @@ def fill_small_holes(height: np.ndarray, color: np.ndarray, seen: np.ndarray, ra
     height[rr[fill], cc[fill]] = best_h[fill]
     color[rr[fill], cc[fill]] = color[src_r[fill], src_c[fill]]
     seen[rr[fill], cc[fill]] = True
+    return height, color, seen
+
+
+def median_of_sets(heights: np.ndarray, colors: np.ndarray, seens: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                                                        np.ndarray]:
+    """(height, color, seen) of N maps stacked as (N, rows, cols[, 3]): per cell the lower median of the
+    heights of the sets that saw it, with the colour of the set that measured it; seen where any set saw
+    the cell. The lower median is always a height some set measured (never the mean of a block's top and
+    the table), and a change shows once more than half the sets that see the cell show it."""
+    n_seen = seens.sum(axis=0)
+    order = np.argsort(np.where(seens, heights, np.inf), axis=0, kind="stable")  # unseen sort last
+    median_set = np.take_along_axis(order, np.maximum((n_seen - 1) // 2, 0)[None], axis=0)[0]
+    height = np.take_along_axis(heights, median_set[None], axis=0)[0]
+    rr, cc = np.indices(median_set.shape)
+    color = colors[median_set, rr, cc]
+    seen = n_seen > 0
+    height = np.where(seen, height, np.float32(0)).astype(np.float32)
+    color[~seen] = 0
     return height, color, seen
