@@ -139,13 +139,13 @@ class Camera:
         can put any other pixel's point in that box, so fusion need not look at them."""
         cache = self.__dict__.setdefault("_rays_through", {})  # frozen, so a per-instance cache as cached_property
         if (lo, hi) not in cache:
-            rays = self.rays.reshape(-1, 3).astype(np.float64)
-            position = np.asarray(self.pose.position, dtype=np.float64)
+            # The slab test, per axis on the planar float32 rays; fmin / fmax skip the NaN of a ray lying in a face.
+            position = np.asarray(self.pose.position, dtype=np.float32)[:, None]
             with np.errstate(divide="ignore", invalid="ignore"):  # a ray parallel to a face: +-inf, or NaN on it
-                t1 = (np.asarray(lo) - position) / rays
-                t2 = (np.asarray(hi) - position) / rays
-            t_near = np.nanmax(np.minimum(t1, t2), axis=1)
-            t_far = np.nanmin(np.maximum(t1, t2), axis=1)
+                t1 = (np.asarray(lo, np.float32)[:, None] - position) / self.rays_planar
+                t2 = (np.asarray(hi, np.float32)[:, None] - position) / self.rays_planar
+            t_near = np.fmax.reduce(np.fmin(t1, t2), axis=0)
+            t_far = np.fmin.reduce(np.fmax(t1, t2), axis=0)
             index = np.flatnonzero((t_near <= t_far) & (t_far > 0))
             cache[(lo, hi)] = (index, np.ascontiguousarray(self.rays_planar[:, index]))
         return cache[(lo, hi)]

@@ -107,8 +107,8 @@ class PerceptionConfig:
                              "(0: off)")
         if not 0 <= self.fill_holes <= 5:
             raise ValueError(f"PerceptionConfig: fill_holes={self.fill_holes} must be 0 (off) to 5 cells")
-        if not 1 <= self.temporal_sets <= 30:
-            raise ValueError(f"PerceptionConfig: temporal_sets={self.temporal_sets} must be 1 (off) to 30 sets")
+        if not 1 <= self.temporal_sets <= 10:
+            raise ValueError(f"PerceptionConfig: temporal_sets={self.temporal_sets} must be 1 (off) to 10 sets")
         if self.pose_source not in POSE_SOURCES:
             raise ValueError(f"PerceptionConfig: pose_source={self.pose_source!r} must be one of {POSE_SOURCES}")
 

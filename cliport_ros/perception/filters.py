@@ -37,14 +37,12 @@ def reject_flying_pixels(depth: np.ndarray, threshold: float, window: int = 5) -
     loses pixels too: keep ``threshold`` above that (1 cm: a table 60 degrees off the view axis, 5 mm pixels)."""
     if threshold <= 0:
         return depth
-    out = np.array(depth, dtype=np.float32)  # a copy: the caller's frame is left as it was
-    near = out.copy()
-    cv2.patchNaNs(near, np.inf)  # invalid pixels are never the nearest
-    nearest = cv2.erode(near, np.ones((window, window), np.uint8), borderType=cv2.BORDER_REPLICATE)
-    np.subtract(out, nearest, out=near)
+    depth = np.asarray(depth, dtype=np.float32)
+    near = np.fmin(depth, np.float32(np.inf))  # invalid (NaN) pixels are never the nearest
+    behind = cv2.erode(near, np.ones((window, window), np.uint8), dst=near, borderType=cv2.BORDER_REPLICATE)
+    np.subtract(depth, behind, out=behind)
     with np.errstate(invalid="ignore"):  # NaN (invalid) stays NaN, and is never flying
-        out[near > np.float32(threshold)] = np.nan
-    return out
+        return np.where(behind > np.float32(threshold), np.float32(np.nan), depth)
 
 
 def fill_small_holes(height: np.ndarray, color: np.ndarray, seen: np.ndarray, radius: int = 1,
@@ -64,7 +62,8 @@ def fill_small_holes(height: np.ndarray, color: np.ndarray, seen: np.ndarray, ra
     # For each hole, its (2r+1)^2 neighbours' heights (NaN where unseen or off the map); the hole takes the
     # median of the seen ones, and the colour of the neighbour nearest it: a stripe across an object's top
     # is filled with the top, a notch at the edge of an occlusion shadow with what surrounds it mostly.
-    padded_h = np.pad(np.where(seen, height, np.nan).astype(np.float32), radius, constant_values=np.nan)
+    unseen_nan = np.where(seen, height, np.float32(np.nan)).astype(np.float32, copy=False)
+    padded_h = cv2.copyMakeBorder(unseen_nan, radius, radius, radius, radius, cv2.BORDER_CONSTANT, value=float("nan"))
     offsets = np.arange(-radius, radius + 1)
     dr, dc = np.meshgrid(offsets, offsets, indexing="ij")
     nr, nc = rr[None] + radius + dr.reshape(-1, 1), cc[None] + radius + dc.reshape(-1, 1)
@@ -76,7 +75,10 @@ def fill_small_holes(height: np.ndarray, color: np.ndarray, seen: np.ndarray, ra
         spread = np.nanmax(neighbour_h, axis=0) - np.nanmin(neighbour_h, axis=0)
     fill = np.isfinite(spread) & (spread <= max_spread)
     median = np.zeros(len(rr), np.float32)
-    median[fill] = np.nanmedian(neighbour_h[:, fill], axis=0)
+    # np.nanmedian, by a sort (NaN sorts last) and the middle of each column's seen values: far faster here.
+    ordered = np.sort(neighbour_h[:, fill], axis=0)
+    n_seen, column = np.isfinite(ordered).sum(axis=0), np.arange(ordered.shape[1])
+    median[fill] = (ordered[(n_seen - 1) // 2, column] + ordered[n_seen // 2, column]) / np.float32(2)
     best = np.argmin(np.where(np.isfinite(neighbour_h), np.abs(neighbour_h - median), np.inf), axis=0)
     best_h = median
     src_r, src_c = nr[best, np.arange(len(rr))] - radius, nc[best, np.arange(len(rr))] - radius
@@ -93,13 +95,25 @@ def median_of_sets(heights: np.ndarray, colors: np.ndarray, seens: np.ndarray) -
     heights of the sets that saw it, with the colour of the set that measured it; seen where any set saw
     the cell. The lower median is always a height some set measured (never the mean of a block's top and
     the table), and a change shows once more than half the sets that see the cell show it."""
-    n_seen = seens.sum(axis=0)
-    order = np.argsort(np.where(seens, heights, np.inf), axis=0, kind="stable")  # unseen sort last
-    median_set = np.take_along_axis(order, np.maximum((n_seen - 1) // 2, 0)[None], axis=0)[0]
-    height = np.take_along_axis(heights, median_set[None], axis=0)[0]
-    rr, cc = np.indices(median_set.shape)
-    color = colors[median_set, rr, cc]
+    n = len(heights)
+    shape = heights.shape[1:]
+    ranked = np.where(seens, heights, np.float32(np.inf)).reshape(n, -1)  # unseen rank after every seen height
+    n_seen = seens.reshape(n, -1).sum(axis=0)
+    # Each set's rank per cell (ties by set order, as a stable sort would), one comparison per pair of sets:
+    # for a handful of sets that is several times faster than sorting along the short axis.
+    rank = np.zeros(ranked.shape, np.int16)
+    for i in range(n):
+        for j in range(i + 1, n):
+            below = ranked[j] < ranked[i]
+            rank[i] += below
+            rank[j] += ~below
+    middle = (np.maximum(n_seen, 1) - 1) // 2
+    median_set = np.zeros(ranked.shape[1], np.intp)
+    for i in range(1, n):  # exactly one set holds each rank
+        median_set += i * (rank[i] == middle)
+    pick = median_set * ranked.shape[1] + np.arange(ranked.shape[1])
     seen = n_seen > 0
-    height = np.where(seen, height, np.float32(0)).astype(np.float32)
+    height = np.where(seen, np.take(heights.reshape(-1), pick), np.float32(0)).astype(np.float32)
+    color = np.take(colors.reshape(-1, 3), pick, axis=0)
     color[~seen] = 0
-    return height, color, seen
+    return height.reshape(shape), color.reshape(*shape, 3), seen.reshape(shape)
