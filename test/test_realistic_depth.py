@@ -113,7 +113,7 @@ def test_a_moved_block_shows_once_most_of_the_last_sets_see_it(one_camera):
     shown = [(float(m.height[old]), float(m.height[new])) for m in maps[n:]]
     # Sets 1 and 2 after the move are outvoted by the older ones; from set 3 (a majority of 5) the map shows it.
     for k, (at_old, at_new) in enumerate(shown, start=1):
-        moved = k >= (n + 1) // 2
+        moved = k >= n // 2 + 1
         assert (at_old < 0.01 and abs(at_new - 0.04) < 0.005) if moved else (abs(at_old - 0.04) < 0.005
                                                                              and at_new < 0.01), k
 

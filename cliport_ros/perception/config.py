@@ -89,7 +89,7 @@ class PerceptionConfig:
     flying_pixel_threshold: float = 0.01  # m behind the nearest neighbour at which a pixel counts as mixed
     fill_holes: int = 1  # cells: unseen gaps up to twice this wide, enclosed by seen cells, are filled
     # Published: per cell the median over the last N fused sets that saw it (1: off). Less noise, but a
-    # change in the scene shows only once it is in more than half of them.
+    # change in the scene shows only once most of them see it (from the N // 2 + 1-th set after it).
     temporal_sets: int = 1
 
     def __post_init__(self) -> None:
