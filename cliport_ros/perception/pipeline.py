@@ -75,11 +75,6 @@ class PerceptionPipeline:
                                              np.stack([h.observed for h in self._history]))
         return Heightmap(color, height, heightmap.workspace, seen)
 
-    def clear_history(self) -> None:
-        """Forget the sets fused so far: the next map shows only what comes after (e.g. once the scene was
-        changed on purpose)."""
-        self._history.clear()
-
     @staticmethod
     def oldest_stamp(matched: dict[tuple[str, str], Any]) -> Any:
         """The set's oldest header stamp: the time the heightmap shows the scene at, at the latest."""
