@@ -17,7 +17,7 @@ from cliport_ros.bench.config import (
 from cliport_ros.gazebo.config import ExportSceneConfig
 from cliport_ros.learn.config import EvalConfig, TrainConfig
 from cliport_ros.options import add_options, from_options
-from cliport_ros.sim.config import CollectConfig
+from cliport_ros.sim.config import DEPTH_MODELS, CollectConfig, SimConfig
 
 
 def _bench_perception(args: argparse.Namespace) -> int:
@@ -307,17 +307,30 @@ def _export_scene(args: argparse.Namespace) -> int:
 def _render(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from cliport_ros.perception.visualize import heightmap_figure, save_rgb
+    from cliport_ros.perception.config import fuse_views, load_perception_config
+    from cliport_ros.perception.visualize import depth_model_figure, heightmap_figure, save_rgb
+    from cliport_ros.sim.config import SimConfig
     from cliport_ros.sim.env import Environment
-    from cliport_ros.sim.scene import SimConfig
 
-    env = Environment(args.task, config=SimConfig(arm=args.arm))
+    env = Environment(args.task, config=SimConfig(arm=args.arm, depth_model=args.depth_model))
     try:
         obs = env.reset(args.seed)
+        if env.sim.depth_model is not None:  # the same scene, as exact depth and the layout's own perception
+            exact = [env.sim.render_exact(c) for c in env.sim.perception.cameras]
+            layout = load_perception_config(env.sim.config.cameras)
+            clean, unfiltered = fuse_views(exact, layout), fuse_views(obs.views, layout)
     finally:
         env.close()
+    if env.sim.depth_model is None:
+        figure = heightmap_figure(obs.heightmap, [v.rgb for v in obs.views])
+    else:
+        realistic = [v.depth for v in obs.views]
+        figure = depth_model_figure([("ideal depth", clean, [v.depth for v in exact]),
+                                     (f"{args.depth_model} depth, fused without filters", unfiltered, realistic),
+                                     (f"{args.depth_model} depth, real-camera filters (what the simulator "
+                                      "observes)", obs.heightmap, realistic)])
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    save_rgb(args.out, heightmap_figure(obs.heightmap, [v.rgb for v in obs.views]))
+    save_rgb(args.out, figure)
     print(f"{args.task} seed {args.seed}: \"{obs.language}\" -> {args.out}")
     return 0
 
@@ -384,6 +397,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--seed", type=int, default=0, help="episode seed (its parity picks the split)")
     render.add_argument("--out", default="out/render.png", help="PNG to write")
     render.add_argument("--arm", default="ur5", help="simulated arm")
+    render.add_argument("--depth-model", default=SimConfig.depth_model, choices=DEPTH_MODELS,
+                        help="rendered depth; realsense: a picture comparing the scene's ideal and realistic "
+                        f"depth and heightmaps (default {SimConfig.depth_model!r})")
     render.set_defaults(func=_render)
 
     export_scene = sub.add_parser("export-scene", help="a task scene as Gazebo Sim files: world SDF, object "

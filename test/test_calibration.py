@@ -16,8 +16,9 @@ from scipy.spatial.transform import Rotation
 from cliport_ros.perception import calibration as cal
 from cliport_ros.perception.camera import Extrinsics
 from cliport_ros.perception.config import load_perception_config
+from cliport_ros.perception.depth_model import like_a_real_camera
 from cliport_ros.perception.heightmap import RGBDView
-from cliport_ros.perception.synthetic import Box, Scene, like_a_real_camera, oblique_camera, render
+from cliport_ros.perception.synthetic import Box, Scene, oblique_camera, render
 
 from conftest import write_camera_bag
 

@@ -40,3 +40,13 @@ def test_bad_collect_arguments_are_refused(tmp_path):
         CollectConfig(task=TASK, n=1, split="dev", out=str(tmp_path))
     with pytest.raises(ValueError, match="n=0"):
         CollectConfig(task=TASK, n=0, out=str(tmp_path))
+
+
+def test_collect_with_realistic_depth_stores_maps_a_real_camera_would_give(tmp_path):
+    cfg = CollectConfig(task=TASK, n=1, split="val", out=str(tmp_path), depth_model="realsense")
+    assert collect(cfg)["episodes"] == 1
+    episode = load_episode(list_episodes(cfg.directory)[0])
+    r, c = episode.pick_pix[0]
+    assert episode.height[0, r, c] > 0.03  # the oracle's labels still sit on the object
+    table = episode.height[0][episode.height[0] < 0.01]
+    assert 0.0005 < table.mean() < 0.005  # D435-like noise at ~1 m (the half below the table reads 0)

@@ -125,7 +125,8 @@ def truth(workspace, scene):
 
 
 def real_view():
-    from cliport_ros.perception.synthetic import like_a_real_camera, oblique_camera
+    from cliport_ros.perception.depth_model import like_a_real_camera
+    from cliport_ros.perception.synthetic import oblique_camera
 
     return like_a_real_camera(render(oblique_camera(distance=0.7, tilt_deg=45.0), REAL_SCENE),
                               np.random.default_rng(0))

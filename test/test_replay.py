@@ -19,8 +19,9 @@ from cliport_ros.execution.actions import PickPlace
 from cliport_ros.perception.bag import BagError, CameraBag, replay
 from cliport_ros.perception.camera import decode_depth
 from cliport_ros.perception.config import fuse_views
+from cliport_ros.perception.depth_model import like_a_real_camera
 from cliport_ros.perception.heightmap import RGBDView
-from cliport_ros.perception.synthetic import Box, Scene, like_a_real_camera, render
+from cliport_ros.perception.synthetic import Box, Scene, render
 from cliport_ros.ros.camera_publisher import encode_depth
 
 from conftest import BLOCK, TALL_BOX, write_camera_bag

@@ -9,9 +9,10 @@ from cliport_ros.execution.actions import PUSH_SHORT, PickPlace
 from cliport_ros.execution.arms import arm_profile
 from cliport_ros.instruction import parse_fields
 from cliport_ros.perception.config import load_perception_config
+from cliport_ros.sim.config import SimConfig
 from cliport_ros.sim.env import Environment
 from cliport_ros.sim.motion import SimMotion
-from cliport_ros.sim.scene import SimConfig, TabletopSim
+from cliport_ros.sim.scene import TabletopSim
 from cliport_ros.sim.tasks import TASKS, make_task
 from cliport_ros.sim.tasks.base import TaskError, seeds_for, split_of_seed
 

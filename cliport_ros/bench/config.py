@@ -16,10 +16,14 @@ class PerceptionBenchConfig:
     config: str = option("cameras_ravens.yaml", "camera layout YAML")
     frames: int = option(200, "timed frame sets")
     warmup: int = option(10, "untimed frame sets first")
+    temporal_sets: int = option(5, "also time the node's path fusing the last N sets (1: no such row)")
+    seed: int = option(0, "seed of the simulated camera artefacts")
 
     def __post_init__(self) -> None:
         if self.frames < 1 or self.warmup < 0:
             raise ValueError(f"frames={self.frames} must be >= 1 and warmup={self.warmup} >= 0")
+        if self.temporal_sets < 1:
+            raise ValueError(f"temporal_sets={self.temporal_sets} must be >= 1")
 
 
 @dataclass(frozen=True)

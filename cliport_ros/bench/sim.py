@@ -7,8 +7,8 @@ import time
 import numpy as np
 
 from cliport_ros.bench.config import SimBenchConfig
+from cliport_ros.sim.config import SimConfig
 from cliport_ros.sim.env import Environment
-from cliport_ros.sim.scene import SimConfig
 from cliport_ros.sim.tasks import TASKS
 from cliport_ros.sim.tasks.base import seeds_for
 

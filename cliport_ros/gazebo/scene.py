@@ -33,7 +33,8 @@ from cliport_ros.gazebo.description import OBJECT_LINK, gazebo_urdf
 from cliport_ros.gazebo.gripper import gripper_bridge
 from cliport_ros.gazebo.markup import sdf_pose, sub, to_text
 from cliport_ros.gazebo.world import SDF_VERSION, Include, world_sdf
-from cliport_ros.sim.scene import SimConfig, TabletopSim
+from cliport_ros.sim.config import SimConfig
+from cliport_ros.sim.scene import TabletopSim
 from cliport_ros.sim.tasks import make_task
 
 log = logging.getLogger(__name__)

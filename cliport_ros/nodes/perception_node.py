@@ -121,6 +121,9 @@ def parameter_overrides(config: PerceptionConfig) -> list[Parameter]:
         Parameter("sync_slop", value=float(config.sync_slop)),
         Parameter("pose_source", value=config.pose_source),
         Parameter("floor_tolerance", value=float(config.floor_tolerance)),
+        Parameter("flying_pixel_threshold", value=float(config.flying_pixel_threshold)),
+        Parameter("fill_holes", value=int(config.fill_holes)),
+        Parameter("temporal_sets", value=int(config.temporal_sets)),
     ]
     for name in ("x_min", "x_max", "y_min", "y_max", "z_min", "z_max", "pixel_size"):
         params.append(Parameter(f"workspace.{name}", value=float(getattr(config.workspace, name))))

@@ -40,9 +40,9 @@ from cliport_ros.instruction import same_instruction
 from cliport_ros.ros.camera_publisher import CameraPublisher
 from cliport_ros.ros.conversions import pick_place_to_msg, trajectory_from_msg
 from cliport_ros.ros.params import read_config
-from cliport_ros.sim.config import SimNodeConfig
+from cliport_ros.sim.config import SimConfig, SimNodeConfig
 from cliport_ros.sim.motion import TrajectoryFollower
-from cliport_ros.sim.scene import SimConfig, TabletopSim
+from cliport_ros.sim.scene import TabletopSim
 from cliport_ros.sim.tasks import make_task
 from cliport_ros.sim.tasks.base import TaskError
 from cliport_ros.srv import OracleAction, ResetTask, TaskStatus

@@ -29,16 +29,23 @@ def decode_depth(raw: np.ndarray, encoding: str) -> np.ndarray:
     if encoding == "16UC1":
         if raw.dtype != np.uint16:
             raise PerceptionError(f"16UC1 depth must be uint16, got {raw.dtype}")
-        depth = raw.astype(np.float32) * np.float32(1e-3)
-    elif encoding == "32FC1":
-        if raw.dtype != np.float32:
-            raise PerceptionError(f"32FC1 depth must be float32, got {raw.dtype}")
-        depth = raw.astype(np.float32, copy=True)
-    else:
+        depth = raw.astype(np.float32)
+        depth *= np.float32(1e-3)
+        depth[raw == 0] = np.nan  # uint16 has no other invalid value
+        return _checked_2d(depth)
+    if encoding != "32FC1":
         raise PerceptionError(f"unknown depth encoding {encoding!r}; expected one of {DEPTH_ENCODINGS}")
+    if raw.dtype != np.float32:
+        raise PerceptionError(f"32FC1 depth must be float32, got {raw.dtype}")
+    depth = raw.astype(np.float32, copy=True)
+    with np.errstate(invalid="ignore"):
+        depth[~(depth > 0) | np.isinf(depth)] = np.nan  # 0, negative, NaN and +-inf: no reading
+    return _checked_2d(depth)
+
+
+def _checked_2d(depth: np.ndarray) -> np.ndarray:
     if depth.ndim != 2:
         raise PerceptionError(f"depth must be a 2-D image, got shape {depth.shape}")
-    depth[~np.isfinite(depth) | (depth <= 0)] = np.nan
     return depth
 
 
@@ -124,6 +131,24 @@ class Camera:
     def rays_planar(self) -> np.ndarray:
         """The same rays as (3, H*W) contiguous float32 rows x, y, z: fast elementwise access."""
         return np.ascontiguousarray(self.rays.reshape(-1, 3).T)
+
+    def rays_through(self, lo: tuple[float, float, float], hi: tuple[float, float, float]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """(flat indices of the pixels whose ray passes through the box ``lo``-``hi`` in the base frame in
+        front of the camera, their rays as (3, n) float32 rows x, y, z), computed once per box: no depth
+        can put any other pixel's point in that box, so fusion need not look at them."""
+        cache = self.__dict__.setdefault("_rays_through", {})  # frozen, so a per-instance cache as cached_property
+        if (lo, hi) not in cache:
+            # The slab test, per axis on the planar float32 rays; fmin / fmax skip the NaN of a ray lying in a face.
+            position = np.asarray(self.pose.position, dtype=np.float32)[:, None]
+            with np.errstate(divide="ignore", invalid="ignore"):  # a ray parallel to a face: +-inf, or NaN on it
+                t1 = (np.asarray(lo, np.float32)[:, None] - position) / self.rays_planar
+                t2 = (np.asarray(hi, np.float32)[:, None] - position) / self.rays_planar
+            t_near = np.fmax.reduce(np.fmin(t1, t2), axis=0)
+            t_far = np.fmin.reduce(np.fmax(t1, t2), axis=0)
+            index = np.flatnonzero((t_near <= t_far) & (t_far > 0))
+            cache[(lo, hi)] = (index, np.ascontiguousarray(self.rays_planar[:, index]))
+        return cache[(lo, hi)]
 
     def backproject(self, depth_m: np.ndarray) -> np.ndarray:
         """Depth (H, W) in metres -> points (H, W, 3) in the base frame; NaN where depth is."""

@@ -8,7 +8,7 @@ benchmarks, tests) through :func:`load_perception_config`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,9 @@ class PerceptionConfig:
     # A real camera's artefacts (cliport_ros/perception/filters.py): 0 turns a filter off.
     flying_pixel_threshold: float = 0.01  # m behind the nearest neighbour at which a pixel counts as mixed
     fill_holes: int = 1  # cells: unseen gaps up to twice this wide, enclosed by seen cells, are filled
+    # Published: per cell the median over the last N fused sets that saw it (1: off). Less noise, but a
+    # change in the scene shows only once most of them see it (from the N // 2 + 1-th set after it).
+    temporal_sets: int = 1
 
     def __post_init__(self) -> None:
         if not self.cameras:
@@ -104,8 +107,18 @@ class PerceptionConfig:
                              "(0: off)")
         if not 0 <= self.fill_holes <= 5:
             raise ValueError(f"PerceptionConfig: fill_holes={self.fill_holes} must be 0 (off) to 5 cells")
+        if not 1 <= self.temporal_sets <= 10:
+            raise ValueError(f"PerceptionConfig: temporal_sets={self.temporal_sets} must be 1 (off) to 10 sets")
         if self.pose_source not in POSE_SOURCES:
             raise ValueError(f"PerceptionConfig: pose_source={self.pose_source!r} must be one of {POSE_SOURCES}")
+
+
+def with_real_camera_filters(config: PerceptionConfig) -> PerceptionConfig:
+    """``config`` with the filters a real camera needs at PerceptionConfig's defaults (a layout for exact
+    simulated depth turns them off)."""
+    defaults = {f.name: f.default for f in fields(PerceptionConfig)}
+    return replace(config, flying_pixel_threshold=defaults["flying_pixel_threshold"],
+                   fill_holes=defaults["fill_holes"])
 
 
 def _pick(cls: type, values: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,11 @@
   surface), and never across a larger unseen region such as an occlusion
   shadow, nor between an object's edge and the table.
 
-Both are vectorised opencv / numpy operations on one frame or one map.
+- Noise: a static scene seen over several synchronised sets.
+  :func:`median_of_sets` takes, per cell, the median height over the sets
+  that saw it, which cuts the noise of a cell and drops a one-set outlier.
+
+All are vectorised opencv / numpy operations on frames or maps.
 """
 
 from __future__ import annotations
@@ -33,11 +37,12 @@ def reject_flying_pixels(depth: np.ndarray, threshold: float, window: int = 5) -
     loses pixels too: keep ``threshold`` above that (1 cm: a table 60 degrees off the view axis, 5 mm pixels)."""
     if threshold <= 0:
         return depth
-    near = np.where(np.isfinite(depth), depth, np.inf).astype(np.float32)
-    nearest = cv2.erode(near, np.ones((window, window), np.uint8), borderType=cv2.BORDER_REPLICATE)
-    with np.errstate(invalid="ignore"):
-        flying = depth - nearest > threshold
-    return np.where(flying, np.float32(np.nan), depth).astype(np.float32)
+    depth = np.asarray(depth, dtype=np.float32)
+    near = np.fmin(depth, np.float32(np.inf))  # invalid (NaN) pixels are never the nearest
+    behind = cv2.erode(near, np.ones((window, window), np.uint8), dst=near, borderType=cv2.BORDER_REPLICATE)
+    np.subtract(depth, behind, out=behind)
+    with np.errstate(invalid="ignore"):  # NaN (invalid) stays NaN, and is never flying
+        return np.where(behind > np.float32(threshold), np.float32(np.nan), depth)
 
 
 def fill_small_holes(height: np.ndarray, color: np.ndarray, seen: np.ndarray, radius: int = 1,
@@ -57,7 +62,8 @@ def fill_small_holes(height: np.ndarray, color: np.ndarray, seen: np.ndarray, ra
     # For each hole, its (2r+1)^2 neighbours' heights (NaN where unseen or off the map); the hole takes the
     # median of the seen ones, and the colour of the neighbour nearest it: a stripe across an object's top
     # is filled with the top, a notch at the edge of an occlusion shadow with what surrounds it mostly.
-    padded_h = np.pad(np.where(seen, height, np.nan).astype(np.float32), radius, constant_values=np.nan)
+    unseen_nan = np.where(seen, height, np.float32(np.nan)).astype(np.float32, copy=False)
+    padded_h = cv2.copyMakeBorder(unseen_nan, radius, radius, radius, radius, cv2.BORDER_CONSTANT, value=float("nan"))
     offsets = np.arange(-radius, radius + 1)
     dr, dc = np.meshgrid(offsets, offsets, indexing="ij")
     nr, nc = rr[None] + radius + dr.reshape(-1, 1), cc[None] + radius + dc.reshape(-1, 1)
@@ -69,7 +75,10 @@ def fill_small_holes(height: np.ndarray, color: np.ndarray, seen: np.ndarray, ra
         spread = np.nanmax(neighbour_h, axis=0) - np.nanmin(neighbour_h, axis=0)
     fill = np.isfinite(spread) & (spread <= max_spread)
     median = np.zeros(len(rr), np.float32)
-    median[fill] = np.nanmedian(neighbour_h[:, fill], axis=0)
+    # np.nanmedian, by a sort (NaN sorts last) and the middle of each column's seen values: far faster here.
+    ordered = np.sort(neighbour_h[:, fill], axis=0)
+    n_seen, column = np.isfinite(ordered).sum(axis=0), np.arange(ordered.shape[1])
+    median[fill] = (ordered[(n_seen - 1) // 2, column] + ordered[n_seen // 2, column]) / np.float32(2)
     best = np.argmin(np.where(np.isfinite(neighbour_h), np.abs(neighbour_h - median), np.inf), axis=0)
     best_h = median
     src_r, src_c = nr[best, np.arange(len(rr))] - radius, nc[best, np.arange(len(rr))] - radius
@@ -78,3 +87,33 @@ def fill_small_holes(height: np.ndarray, color: np.ndarray, seen: np.ndarray, ra
     color[rr[fill], cc[fill]] = color[src_r[fill], src_c[fill]]
     seen[rr[fill], cc[fill]] = True
     return height, color, seen
+
+
+def median_of_sets(heights: np.ndarray, colors: np.ndarray, seens: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                                                        np.ndarray]:
+    """(height, color, seen) of N maps stacked as (N, rows, cols[, 3]): per cell the lower median of the
+    heights of the sets that saw it, with the colour of the set that measured it; seen where any set saw
+    the cell. The lower median is always a height some set measured (never the mean of a block's top and
+    the table), and a change shows once more than half the sets that see the cell show it."""
+    n = len(heights)
+    shape = heights.shape[1:]
+    ranked = np.where(seens, heights, np.float32(np.inf)).reshape(n, -1)  # unseen rank after every seen height
+    n_seen = seens.reshape(n, -1).sum(axis=0)
+    # Each set's rank per cell (ties by set order, as a stable sort would), one comparison per pair of sets:
+    # for a handful of sets that is several times faster than sorting along the short axis.
+    rank = np.zeros(ranked.shape, np.int16)
+    for i in range(n):
+        for j in range(i + 1, n):
+            below = ranked[j] < ranked[i]
+            rank[i] += below
+            rank[j] += ~below
+    middle = (np.maximum(n_seen, 1) - 1) // 2
+    median_set = np.zeros(ranked.shape[1], np.intp)
+    for i in range(1, n):  # exactly one set holds each rank
+        median_set += i * (rank[i] == middle)
+    pick = median_set * ranked.shape[1] + np.arange(ranked.shape[1])
+    seen = n_seen > 0
+    height = np.where(seen, np.take(heights.reshape(-1), pick), np.float32(0)).astype(np.float32)
+    color = np.take(colors.reshape(-1, 3), pick, axis=0)
+    color[~seen] = 0
+    return height.reshape(shape), color.reshape(*shape, 3), seen.reshape(shape)

@@ -62,38 +62,49 @@ def _project_view(view: RGBDView, ws: Workspace, floor_tolerance: float) -> tupl
     """One view -> (max height per cell, -inf where unseen; rgb of one highest point per cell).
 
     Works on flat float32 arrays with precomputed rays: this runs at camera
-    rate on 3 x 640 x 480 pixels, so every temporary counts.
+    rate on 3 x 640 x 480 pixels, so every temporary counts. The highest point
+    of each cell and which pixel it came from are found in one scatter: a
+    non-negative float32's bits order like its value, so (height bits, pixel)
+    packed into one int64 key and maximised per cell gives both, exactly.
     """
     rows, cols = ws.shape
-    rx, ry, rz = view.camera.rays_planar
+    # Only the pixels whose rays cross the workspace (with a margin: the exact test is below) can land in it.
+    margin = ws.pixel_size + floor_tolerance
+    pixel, (rx, ry, rz) = view.camera.rays_through(
+        (ws.x_min - margin, ws.y_min - margin, ws.z_min - margin), (ws.x_max + margin, ws.y_max + margin,
+                                                                    ws.z_max + margin))
     px, py, pz = view.camera.pose.position
-    depth = view.depth.reshape(-1)
+    depth = np.take(view.depth, pixel)  # np.take: a faster gather than [] here
     inv = np.float32(1.0 / ws.pixel_size)
     col = depth * rx
     col += np.float32(px - ws.x_min)
     col *= inv
-    np.floor(col, out=col)
     row = depth * ry
     row += np.float32(py - ws.y_min)
     row *= inv
-    np.floor(row, out=row)
     z = depth * rz
     z += np.float32(pz - ws.z_min)
-    # NaN depth fails every comparison, so invalid pixels drop out here too.
-    keep = np.flatnonzero(
-        (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
-        & (z >= np.float32(-floor_tolerance)) & (z <= np.float32(ws.z_max - ws.z_min))
-    )
-    row *= cols
-    row += col  # the flat cell index, exact in float32 up to 2**24 cells
-    cell = row[keep].astype(np.intp)
-    z = np.maximum(z[keep], 0)  # the table seen a hair below z_min is still the table
-
-    height = np.full(rows * cols, -np.inf, dtype=np.float32)
-    np.maximum.at(height, cell, z)
-    winners = np.flatnonzero(z >= height[cell])  # points that won their cell; ties: any one
-    winner = np.zeros(rows * cols, dtype=np.intp)
-    winner[cell[winners]] = keep[winners]
+    # NaN depth fails every comparison, so invalid pixels drop out here too; floor(c) >= 0 iff c >= 0.
+    inside = col >= 0
+    inside &= col < cols
+    inside &= row >= 0
+    inside &= row < rows
+    inside &= z >= np.float32(-floor_tolerance)
+    inside &= z <= np.float32(ws.z_max - ws.z_min)
+    keep = np.flatnonzero(inside)
+    cell = np.take(row, keep).astype(np.intp)  # truncation is floor: all are >= 0
+    cell *= cols
+    cell += np.take(col, keep).astype(np.intp)
+    # The table seen a hair below z_min is still the table: negative heights (negative bits, and -0.0) -> +0.0.
+    key = np.maximum(np.take(z, keep).view(np.int32), 0).astype(np.int64)
+    shift = max(1, (view.depth.size - 1).bit_length())
+    key <<= shift
+    key |= np.take(pixel, keep)  # ties in height: the highest pixel index wins
+    best = np.full(rows * cols, -1, dtype=np.int64)
+    np.maximum.at(best, cell, key)
+    seen = best >= 0
+    height = np.where(seen, (best >> shift).astype(np.int32).view(np.float32), np.float32(-np.inf))
+    winner = np.where(seen, best & ((1 << shift) - 1), 0)
     color = np.take(view.rgb.reshape(-1, 3), winner, axis=0)
     return height, color
 

@@ -4,11 +4,14 @@ These functions only read a message's fields (``width``, ``height``,
 ``encoding``, ``step``, ``data``, ``k``, ``header.stamp``), so the same code
 decodes what rclpy delivers to perception_node and what ``rosbags`` reads
 from a recorded bag (``cliport replay``): one decoding for both. Building
-messages needs the message types and lives in ``cliport_ros/ros/conversions.py``.
+rclpy messages needs ROS and lives in ``cliport_ros/ros/conversions.py``;
+:func:`image_message` and :func:`camera_info_message` build ``rosbags``'
+types (the same fields, no ROS) for ``cliport bench perception``.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -70,3 +73,35 @@ def intrinsics_from_camera_info(msg: Any) -> Intrinsics:
     if not any(msg.k):
         raise PerceptionError("camera_info has an all-zero K: the camera is uncalibrated")
     return Intrinsics.from_k(msg.width, msg.height, msg.k)
+
+
+@cache
+def _rosbags_types() -> Any:
+    from rosbags.typesys import Stores, get_typestore
+
+    return get_typestore(Stores.ROS2_HUMBLE).types
+
+
+def _header(types: Any, frame_id: str, stamp_ns: int) -> Any:
+    stamp = types["builtin_interfaces/msg/Time"](sec=stamp_ns // 10**9, nanosec=stamp_ns % 10**9)
+    return types["std_msgs/msg/Header"](stamp=stamp, frame_id=frame_id)
+
+
+def image_message(array: np.ndarray, encoding: str, frame_id: str = "", stamp_ns: int = 0) -> Any:
+    """(H, W[, C]) array -> a ``sensor_msgs/Image`` (rosbags' type) with a tight ``step``, little-endian."""
+    dtype, channels = ENCODINGS[encoding]
+    array = np.ascontiguousarray(array, dtype=dtype.newbyteorder("<"))
+    types = _rosbags_types()
+    return types["sensor_msgs/msg/Image"](
+        header=_header(types, frame_id, stamp_ns), height=array.shape[0], width=array.shape[1], encoding=encoding,
+        is_bigendian=0, step=array.shape[1] * channels * dtype.itemsize, data=array.reshape(-1).view(np.uint8))
+
+
+def camera_info_message(intr: Intrinsics, frame_id: str = "", stamp_ns: int = 0) -> Any:
+    """Intrinsics -> a ``sensor_msgs/CameraInfo`` (rosbags' type), no distortion."""
+    types = _rosbags_types()
+    return types["sensor_msgs/msg/CameraInfo"](
+        header=_header(types, frame_id, stamp_ns), height=intr.height, width=intr.width,
+        distortion_model="plumb_bob", d=np.zeros(5), k=intr.k.reshape(-1), r=np.eye(3).reshape(-1),
+        p=np.hstack([intr.k, np.zeros((3, 1))]).reshape(-1), binning_x=0, binning_y=0,
+        roi=types["sensor_msgs/msg/RegionOfInterest"](x_offset=0, y_offset=0, height=0, width=0, do_rectify=False))

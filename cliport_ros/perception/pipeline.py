@@ -9,11 +9,15 @@ ray grid and fuse exactly alike. Messages are duck-typed ``sensor_msgs``
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from cliport_ros.perception.camera import Camera, Extrinsics, PerceptionError
 from cliport_ros.perception.config import CameraConfig, PerceptionConfig, fuse_views
+from cliport_ros.perception.filters import median_of_sets
 from cliport_ros.perception.heightmap import Heightmap, RGBDView
 from cliport_ros.perception.images import (
     depth_from_image,
@@ -40,6 +44,7 @@ class PerceptionPipeline:
         self.config = config
         self.camera_infos: dict[str, Any] = {}  # latest per camera; intrinsics rarely change
         self._cameras: dict[str, Camera] = {}  # per camera, the last calibration and its rays
+        self._history: deque[Heightmap] = deque(maxlen=config.temporal_sets)  # the last fused maps
         self._sync = ApproximateSync([(c.name, kind) for c in config.cameras for kind in IMAGE_KINDS],
                                      slop=config.sync_slop)
 
@@ -57,11 +62,18 @@ class PerceptionPipeline:
 
     def fuse(self, views: list[RGBDView]) -> Heightmap:
         """The heightmap perception publishes for ``views``; a blank one is refused (it would read as an empty
-        table)."""
+        table). With ``temporal_sets`` N > 1 it is the median of this set's map and the N - 1 fused before
+        it (:func:`~cliport_ros.perception.filters.median_of_sets`); a refused set does not count."""
         heightmap = fuse_views(views, self.config)
         if not heightmap.observed.any():
             raise PerceptionError("no camera saw any point of the workspace (all depth invalid, or out of view)")
-        return heightmap
+        if self.config.temporal_sets == 1:
+            return heightmap
+        self._history.append(heightmap)
+        height, color, seen = median_of_sets(np.stack([h.height for h in self._history]),
+                                             np.stack([h.color for h in self._history]),
+                                             np.stack([h.observed for h in self._history]))
+        return Heightmap(color, height, heightmap.workspace, seen)
 
     @staticmethod
     def oldest_stamp(matched: dict[tuple[str, str], Any]) -> Any:

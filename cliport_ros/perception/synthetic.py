@@ -3,7 +3,7 @@
 Ground truth for the perception tests and benchmark, and a scene for the
 perception demo, with no simulator or GPU: every depth value is the analytic
 distance along the pixel's ray, so errors in fusion cannot hide in renderer
-noise.
+noise. What a real camera adds is cliport_ros/perception/depth_model.py's.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from cliport_ros.perception.camera import Camera, Extrinsics, Intrinsics
@@ -107,26 +106,6 @@ def demo_scene() -> Scene:
             Box((0.45, 0.30, 0.06), (0.12, 0.08, 0.12), (230, 200, 40)),
         )
     )
-
-
-def like_a_real_camera(view: RGBDView, rng: np.random.Generator, noise_at_1m: float = 0.002,
-                       mixed_fraction: float = 0.6, dropout: float = 0.03) -> RGBDView:
-    """``view`` with the artefacts of a RealSense-class stereo camera: depth noise growing with the square of
-    range (``noise_at_1m`` std at 1 m), mixed ("flying") pixels between the near and far surface at depth
-    edges (that ``mixed_fraction`` of edge pixels), and random dropout."""
-    depth = view.depth.astype(np.float64)
-    valid = np.isfinite(depth)
-    filled = np.where(valid, depth, 0.0)
-    kernel = np.ones((3, 3), np.uint8)
-    lo = cv2.erode(np.where(valid, depth, np.inf), kernel, borderType=cv2.BORDER_REPLICATE)
-    hi = cv2.dilate(np.where(valid, depth, -np.inf), kernel, borderType=cv2.BORDER_REPLICATE)
-    edge = valid & np.isfinite(lo) & np.isfinite(hi) & (hi - lo > 0.02)
-    mixed = edge & (rng.random(depth.shape) < mixed_fraction)
-    mix = rng.uniform(0.1, 0.9, depth.shape)
-    out = np.where(mixed, mix * lo + (1 - mix) * hi, filled)
-    out = out + rng.normal(0.0, 1.0, depth.shape) * noise_at_1m * out**2
-    out[~valid | (rng.random(depth.shape) < dropout)] = np.nan
-    return RGBDView(view.camera, view.rgb, out.astype(np.float32))
 
 
 def oblique_camera(name: str = "d435", distance: float = 0.7, tilt_deg: float = 45.0,

@@ -39,6 +39,46 @@ def heightmap_figure(heightmap: Heightmap, views: Sequence[np.ndarray] = (), sca
     return np.concatenate([pad(top), np.full((8, width, 3), 255, np.uint8), pad(bottom)], axis=0)
 
 
+def depth_to_rgb(depth: np.ndarray, near: float, far: float) -> np.ndarray:
+    """Depth (H, W) metres -> RGB with the turbo colour map over ``near``-``far``; invalid (NaN) black."""
+    scaled = np.clip((np.nan_to_num(depth, nan=far) - near) / (far - near), 0, 1)
+    rgb = cv2.applyColorMap((scaled * 255).astype(np.uint8), cv2.COLORMAP_TURBO)[..., ::-1].copy()
+    rgb[~np.isfinite(depth)] = 0
+    return rgb
+
+
+def _labelled(img: np.ndarray, text: str) -> np.ndarray:
+    band = np.full((22, img.shape[1], 3), 255, np.uint8)
+    cv2.putText(band, text, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+    return np.concatenate([band, img], axis=0)
+
+
+def depth_model_figure(rows: Sequence[tuple[str, Heightmap, Sequence[np.ndarray]]], scale: int = 2) -> np.ndarray:
+    """RGB figure, one labelled row per (label, heightmap, camera depth images): the depth images (turbo,
+    invalid black) then the heightmap's colour | height, unseen cells shown black in both, so that the
+    artefacts of a depth model and what the filters left of them show side by side."""
+    panels = []
+    for label, heightmap, depths in rows:
+        ws = heightmap.workspace
+        finite = np.concatenate([d[np.isfinite(d)] for d in depths]) if depths else np.zeros(1)
+        near, far = (np.percentile(finite, [1, 99]) if finite.size > 1 else (0.0, 1.0))
+        thumbs = [cv2.resize(depth_to_rgb(d, near, far), (heightmap.height.shape[0] * scale * d.shape[1]
+                                                            // d.shape[0], heightmap.height.shape[0] * scale),
+                             interpolation=cv2.INTER_NEAREST) for d in depths]
+        height = height_to_rgb(heightmap.height, ws.z_max - ws.z_min).copy()
+        color = heightmap.color.copy()
+        height[~heightmap.observed] = 0
+        color[~heightmap.observed] = 0
+        maps = [np.repeat(np.repeat(m, scale, 0), scale, 1) for m in (color, height)]
+        gap = np.full((maps[0].shape[0], 8, 3), 255, np.uint8)
+        parts = [p for img in [*thumbs, *maps] for p in (img, gap)][:-1]
+        unseen = 100 * (1 - heightmap.observed.mean())
+        panels.append(_labelled(np.concatenate(parts, axis=1), f"{label}: {unseen:.1f}% of cells unseen"))
+    width = max(p.shape[1] for p in panels)
+    padded = [np.pad(p, ((0, 8), (0, width - p.shape[1]), (0, 0)), constant_values=255) for p in panels]
+    return np.concatenate(padded, axis=0)
+
+
 def save_rgb(path: str, rgb: np.ndarray) -> None:
     if not cv2.imwrite(str(path), rgb[..., ::-1]):
         raise OSError(f"could not write image {path}")

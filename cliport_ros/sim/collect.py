@@ -8,9 +8,8 @@ import numpy as np
 from tqdm import tqdm
 
 from cliport_ros.demonstrations import Episode, episode_path, list_episodes, save_episode
-from cliport_ros.sim.config import CollectConfig
+from cliport_ros.sim.config import CollectConfig, SimConfig
 from cliport_ros.sim.env import Environment
-from cliport_ros.sim.scene import SimConfig
 from cliport_ros.sim.tasks.base import TaskError, seeds_for
 
 log = logging.getLogger(__name__)
@@ -55,7 +54,7 @@ def collect(cfg: CollectConfig) -> dict[str, int]:
     failed_file = directory / "failed_seeds.txt"
     failed = {int(s) for s in failed_file.read_text().split()} if failed_file.exists() else set()
     have = len(list_episodes(directory))
-    env = Environment(cfg.task, config=SimConfig(arm=cfg.arm))
+    env = Environment(cfg.task, config=SimConfig(arm=cfg.arm, depth_model=cfg.depth_model))
     rejected = 0
     try:
         with tqdm(total=cfg.n, initial=min(have, cfg.n), desc=f"{cfg.task} {cfg.split}", unit="ep") as bar:

@@ -9,6 +9,30 @@ from cliport_ros.execution.arms import ARMS
 from cliport_ros.options import option
 from cliport_ros.sim.colors import SPLITS
 
+DEPTH_MODELS = ("ideal", "realsense")  # exact rendered depth; a D435-like camera's (perception/depth_model.py)
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """Simulator settings."""
+
+    arm: str = "ur5"
+    cameras: str = "cameras_ravens.yaml"
+    physics_hz: int = 480
+    # "realsense": rendered depth gets a D435's noise, dropout, sparse sampling at range and flying pixels, and
+    # the maps are fused with perception's real-camera filters; "ideal": exact depth, the layout's filters.
+    depth_model: str = "ideal"
+
+    def __post_init__(self) -> None:
+        from cliport_ros.execution.arms import arm_profile
+
+        arm_profile(self.arm)
+        if self.physics_hz < 60:
+            raise ValueError(f"SimConfig: physics_hz={self.physics_hz} must be >= 60")
+        if self.depth_model not in DEPTH_MODELS:
+            raise ValueError(f"SimConfig: depth_model={self.depth_model!r} is not one of {DEPTH_MODELS} (ideal: "
+                             "exact rendered depth; realsense: a D435-like camera's)")
+
 
 @dataclass(frozen=True)
 class SimNodeConfig:
@@ -42,6 +66,9 @@ class CollectConfig:
     split: str = option("train", "seed split: train even seeds, val odd < 10001, test odd >= 10001", SPLITS)
     out: str = option("data", "root folder; episodes go to OUT/TASK-SPLIT/")
     arm: str = option("ur5", "simulated arm", tuple(sorted(ARMS)))
+    depth_model: str = option(SimConfig.depth_model, "rendered depth: exact, or like a RealSense D435's (noise, "
+                              "dropout, sparse at range, flying pixels) for maps that look like a real camera's",
+                              DEPTH_MODELS)
 
     def __post_init__(self) -> None:
         from cliport_ros.sim.tasks.base import make_task, seeds_for  # pybullet: only when used

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from cliport_ros.execution.actions import PickPlace
 from cliport_ros.perception.heightmap import Heightmap, RGBDView
+from cliport_ros.sim.config import SimConfig
 from cliport_ros.sim.motion import SimMotion
-from cliport_ros.sim.scene import SimConfig, TabletopSim
+from cliport_ros.sim.scene import TabletopSim
 from cliport_ros.sim.tasks import Task, make_task
 
 

@@ -5,37 +5,27 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pybullet
 from pybullet_utils.bullet_client import BulletClient
 
 from cliport_ros.execution.arms import arm_profile
-from cliport_ros.perception.config import CameraConfig, PerceptionConfig, fuse_views, load_perception_config
+from cliport_ros.perception.config import (
+    CameraConfig,
+    PerceptionConfig,
+    fuse_views,
+    load_perception_config,
+    with_real_camera_filters,
+)
+from cliport_ros.perception.depth_model import RealSenseDepth
 from cliport_ros.perception.heightmap import Heightmap, RGBDView
+from cliport_ros.sim.config import SimConfig
 from cliport_ros.sim.robots import Arm
 
 log = logging.getLogger(__name__)
 
 NEAR, FAR = 0.01, 10.0  # camera clipping planes, metres
-
-
-@dataclass(frozen=True)
-class SimConfig:
-    """Simulator settings."""
-
-    arm: str = "ur5"
-    cameras: str = "cameras_ravens.yaml"
-    physics_hz: int = 480
-    depth_noise: float = 0.0  # std of Gaussian depth noise, metres
-
-    def __post_init__(self) -> None:
-        arm_profile(self.arm)
-        if self.physics_hz < 60:
-            raise ValueError(f"SimConfig: physics_hz={self.physics_hz} must be >= 60")
-        if self.depth_noise < 0:
-            raise ValueError(f"SimConfig: depth_noise={self.depth_noise} must be >= 0")
 
 
 class TabletopSim:
@@ -44,6 +34,10 @@ class TabletopSim:
     def __init__(self, config: SimConfig | None = None) -> None:
         self.config = config or SimConfig()
         self.perception: PerceptionConfig = load_perception_config(self.config.cameras)
+        # A realistic camera's maps are made as perception_node makes a real camera's: with its filters on.
+        self.depth_model = RealSenseDepth() if self.config.depth_model == "realsense" else None
+        if self.depth_model is not None:
+            self.perception = with_real_camera_filters(self.perception)
         self.bullet = BulletClient(connection_mode=pybullet.DIRECT)
         self.objects: list[int] = []
         self.graspable: set[int] = set()
@@ -176,7 +170,13 @@ class TabletopSim:
 
     # -- cameras ----------------------------------------------------------------------------------
     def render(self, camera: CameraConfig) -> RGBDView:
-        """Render one camera: rgb uint8 and optical depth in metres (NaN beyond the far plane)."""
+        """Render one camera as the configured depth model has it (drawing its artefacts from the generator
+        the task's seed set in :meth:`reset`, so a seed gives the same frames)."""
+        view = self.render_exact(camera)
+        return view if self.depth_model is None else self.depth_model.apply(view, self._noise)
+
+    def render_exact(self, camera: CameraConfig) -> RGBDView:
+        """Render one camera: rgb uint8 and exact optical depth in metres (NaN beyond the far plane)."""
         if abs(camera.cx - camera.width / 2) > 0.5 or abs(camera.cy - camera.height / 2) > 0.5:
             raise ValueError(f"camera {camera.name!r}: the simulator renders only centred principal points")
         b = self.bullet
@@ -192,8 +192,6 @@ class TabletopSim:
         rgb = np.asarray(rgba, dtype=np.uint8).reshape(camera.height, camera.width, 4)[..., :3].copy()
         zbuffer = np.asarray(zbuffer, dtype=np.float32).reshape(camera.height, camera.width)
         depth = (FAR * NEAR / (FAR - (FAR - NEAR) * zbuffer)).astype(np.float32)
-        if self.config.depth_noise > 0:
-            depth += self._noise.normal(0, self.config.depth_noise, depth.shape).astype(np.float32)
         depth[depth >= FAR * 0.999] = np.nan
         return RGBDView(camera.to_camera(), rgb, depth)
 
