@@ -97,7 +97,7 @@ def _instruct(args: argparse.Namespace) -> int:
     from rclpy.signals import SignalHandlerOptions
 
     from cliport_ros import topics
-    from cliport_ros.app.client import StackClient, code_name
+    from cliport_ros.app.client import ServerLostError, StackClient, code_name
     from cliport_ros.ros.ros_env import loopback_dds
 
     def show(feedback) -> None:
@@ -121,8 +121,12 @@ def _instruct(args: argparse.Namespace) -> int:
                 signal.signal(signal.SIGINT, signal.default_int_handler)
 
             signal.signal(signal.SIGINT, on_interrupt)
-            result = client.follow(args.instruction, dry_run=args.dry_run, timeout=args.timeout, feedback=show,
-                                   cancel=interrupted.is_set)
+            try:
+                result = client.follow(args.instruction, dry_run=args.dry_run, timeout=args.timeout,
+                                       feedback=show, cancel=interrupted.is_set)
+            except (ServerLostError, TimeoutError) as err:
+                print(f"{'POLICY_LOST' if isinstance(err, ServerLostError) else 'TIMEOUT'}: {err}")
+                return 1
         finally:
             client.close()
     print(f"{code_name(result.code)}: {result.message}")

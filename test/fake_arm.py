@@ -52,7 +52,7 @@ def main() -> None:
     names = list(ArmKinematics.from_profile(profile).joint_names)
     q = np.array(profile.home, dtype=float)
     state = {"q": q, "dq": np.zeros_like(q), "trajectory": None, "started": 0.0, "start": q, "first": None,
-             "still": 0}
+             "still": 0, "ticked": time.monotonic()}
     log = open(args.log, "a", buffering=1)  # open for the process's life
 
     rclpy.init()
@@ -73,9 +73,12 @@ def main() -> None:
         if args.die_after is not None and since >= args.die_after:
             os._exit(1)
         trajectory = state["trajectory"]
+        # The velocity over the time that really passed since the last tick: a tick delayed by a loaded
+        # machine must not read as a faster arm (the executor checks the arm is at rest before each segment).
+        elapsed, state["ticked"] = now - state["ticked"], now
         if trajectory is not None:
             q_new = trajectory.sample((now - state["started"]) * args.speed, state["start"])
-            state["dq"] = (q_new - state["q"]) / 0.01
+            state["dq"] = (q_new - state["q"]) / max(elapsed, 1e-3)
             state["q"] = q_new
         else:
             state["dq"] = np.zeros_like(state["q"])

@@ -160,6 +160,45 @@ def test_second_instruction_during_a_motion_is_refused_at_once(client):
     assert client.status().done
 
 
+def instruct_from_a_new_client(stack: Stack, instruction: str, name: str) -> Instruct.Response:
+    """``instruction`` from a new client, as a user's next `cliport instruct` would send it after policy_node
+    was restarted: this process's participant may still list the killed server until its DDS lease runs out,
+    and a request sent there is lost."""
+    import rclpy
+    from rclpy.context import Context
+
+    context = Context()
+    rclpy.init(context=context, domain_id=DOMAIN_ID)
+    user = StackClient(context=context, name=name)
+    try:
+        assert not user.wait_for_services(("instruct",), timeout=120), stack.log_tail("policy_node")
+        return user.instruct(instruction, timeout=200)
+    finally:
+        user.close()
+        context.try_shutdown()
+
+
+@contextmanager
+def terminal_instruct(instruction: str) -> Iterator[tuple[subprocess.Popen, list[str]]]:
+    """`cliport instruct INSTRUCTION` in its own process on this stack's domain, and the lines it prints so far;
+    the block returns once it printed its first ``[moving]`` line."""
+    env = {**os.environ, "ROS_DOMAIN_ID": str(DOMAIN_ID), "PYTHONUNBUFFERED": "1"}
+    terminal = subprocess.Popen([sys.executable, "-m", "cliport_ros.cli", "instruct", instruction], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(terminal.stdout), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 120
+        while not any(line.startswith("[moving]") for line in lines) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert any(line.startswith("[moving]") for line in lines), "".join(lines)
+        yield terminal, lines
+    finally:
+        terminal.kill()
+        reader.join(timeout=10)
+
+
 @pytest.mark.fault("policy_node SIGKILLed", expect="the rest of the stack works; a restarted node serves")
 def test_killing_and_restarting_policy_node_leaves_the_others_working(stack, client):
     stack.stop("policy_node", kill=True)
@@ -167,23 +206,69 @@ def test_killing_and_restarting_policy_node_leaves_the_others_working(stack, cli
     assert status.task == TASK
     stack.start("policy_node")
     instruction = fresh_scene(client)  # cameras and perception still work
-    # A new client, as a user's next `cliport instruct` would be: this process's participant may still
-    # list the killed server until its DDS lease runs out, and a request sent there is lost.
-    import rclpy
-    from rclpy.context import Context
-
-    context = Context()
-    rclpy.init(context=context, domain_id=DOMAIN_ID)
-    user = StackClient(context=context, name="e2e_after_restart")
-    try:
-        assert not user.wait_for_services(("instruct",), timeout=120), stack.log_tail("policy_node")
-        result = user.instruct(instruction, timeout=200)
-    finally:
-        user.close()
-        context.try_shutdown()
+    result = instruct_from_a_new_client(stack, instruction, "e2e_after_restart")
     assert result.success, result.message
     assert client.status().done
     assert not stack.dead()
+
+
+@pytest.mark.fault("policy_node SIGKILLed mid-motion",
+                   expect="POLICY_LOST to the user; the checked motion ends at rest at home; a restarted node serves")
+def test_policy_node_killed_mid_motion_is_reported_and_the_arm_ends_its_motion_at_home(stack, client):
+    """The executor carries the motion it was given (planned and checked) to its end rather than stopping the
+    arm wherever it is, possibly holding the object; the user's terminal names what happened."""
+    from cliport_ros import topics
+    from cliport_ros.execution.arms import arm_profile
+
+    instruction = fresh_scene(client)
+    with terminal_instruct(instruction) as (terminal, lines):
+        killed = time.monotonic()
+        stack.stop("policy_node", kill=True)
+        assert terminal.wait(timeout=60) == 1
+        reported = time.monotonic() - killed
+    output = "".join(lines)
+    assert output.splitlines()[-1].startswith("POLICY_LOST"), output
+    assert reported < topics.HEARTBEAT_TIMEOUT + 3.0, f"reported {reported:.1f} s after the kill"
+    home = np.array(arm_profile("ur5").home)
+    deadline = time.monotonic() + 60
+    while np.abs(joint_positions(client) - home).max() > 0.02 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert np.abs(joint_positions(client) - home).max() <= 0.02, "the arm did not end its motion at home"
+    status = client.status()
+    assert status.done and not status.holding  # the block was put in the bowl, and let go
+    stack.start("policy_node")
+    result = instruct_from_a_new_client(stack, fresh_scene(client), "e2e_after_kill_mid_motion")
+    assert result.success, result.message
+    assert not stack.dead()
+
+
+@pytest.mark.fault("heightmaps stop mid-motion (the camera pipeline stalls)",
+                   expect="the motion under way ends; the next instruction STALE_HEIGHTMAP, nothing moves")
+def test_heightmaps_that_stop_mid_motion_let_it_end_and_refuse_the_next_instruction(stack, client):
+    """perception_node frozen (SIGSTOP) once the arm moves: no heightmap newer than the motion comes, so the
+    next instruction is refused by name after heightmap_wait, and the arm stays where it is."""
+    import signal
+
+    perception = stack.procs["perception_node"]
+    instruction = fresh_scene(client)
+    stalled: list[float] = []
+
+    def on_feedback(feedback) -> None:
+        if feedback.phase == "moving" and not stalled:
+            perception.send_signal(signal.SIGSTOP)
+            stalled.append(time.monotonic())
+
+    try:
+        first = client.follow(instruction, feedback=on_feedback, timeout=300)
+        assert stalled, "no moving feedback"
+        assert first.success, first.message  # the motion under way needs no new heightmap
+        before = joint_positions(client)
+        second = client.instruct(instruction, timeout=60)
+        assert second.code == Code.STALE_HEIGHTMAP and not second.executed, second.message
+        assert np.abs(joint_positions(client) - before).max() < 1e-3
+    finally:
+        perception.send_signal(signal.SIGCONT)
+    fresh_scene(client)  # heightmaps come again once the pipeline runs
 
 
 def test_cliport_instruct_from_a_terminal(client):
@@ -226,22 +311,12 @@ def test_ctrl_c_of_cliport_instruct_mid_motion_holds_the_arm_and_the_next_instru
     deadline = time.monotonic() + 30
     while listener.count_publishers(topic) == 0 and time.monotonic() < deadline:  # matched with executor_node
         time.sleep(0.05)
-    env = {**os.environ, "ROS_DOMAIN_ID": str(DOMAIN_ID), "PYTHONUNBUFFERED": "1"}
-    terminal = subprocess.Popen([sys.executable, "-m", "cliport_ros.cli", "instruct", instruction], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(terminal.stdout), daemon=True)
-    reader.start()
     try:
-        deadline = time.monotonic() + 120
-        while not any(line.startswith("[moving]") for line in lines) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert any(line.startswith("[moving]") for line in lines), "".join(lines)
-        time.sleep(0.3)  # well inside the first segment
-        cancelled = time.monotonic()
-        terminal.send_signal(signal.SIGINT)
-        assert terminal.wait(timeout=60) == 1
-        reader.join(timeout=10)
+        with terminal_instruct(instruction) as (terminal, lines):
+            time.sleep(0.3)  # well inside the first segment
+            cancelled = time.monotonic()
+            terminal.send_signal(signal.SIGINT)
+            assert terminal.wait(timeout=60) == 1
         output = "".join(lines)
         assert "CANCELLED" in output and "arm moved: yes" in output, output
         holds = [t for t, points in received if points == 1 and t > cancelled]
@@ -249,7 +324,6 @@ def test_ctrl_c_of_cliport_instruct_mid_motion_holds_the_arm_and_the_next_instru
         print(f"Ctrl-C to the first hold: {(holds[0] - cancelled) * 1e3:.0f} ms")
         assert holds[0] - cancelled < 0.1
     finally:
-        terminal.kill()
         spinning.close()
     result = client.instruct(fresh_scene(client), timeout=300)
     assert result.success, result.message

@@ -45,9 +45,19 @@ class Robot:
         self.spinning = Spinning(context, self.node)
 
     def execute(self, timeout: float = 90.0) -> ExecutePickPlace.Response:
+        """Once the executor sees the fake arm (a check-only request plans from its joint states), the plan."""
         assert self.client.wait_for_service(timeout_sec=60), "executor_node did not come up"
+        deadline = time.monotonic() + 60
+        while not (check := self._call(True, timeout)).success and time.monotonic() < deadline:
+            assert "joint_states" in check.message, check.message
+            time.sleep(0.1)
+        assert check.success, check.message
+        return self._call(False, timeout)
+
+    def _call(self, check_only: bool, timeout: float) -> ExecutePickPlace.Response:
         request = ExecutePickPlace.Request(action=pick_place_to_msg(ACTION, Header(frame_id="base_link"), (0, 0),
-                                                                    (0, 0), 1.0, 1.0, "fault test"))
+                                                                    (0, 0), 1.0, 1.0, "fault test"),
+                                           check_only=check_only)
         done = threading.Event()
         future = self.client.call_async(request)
         future.add_done_callback(lambda _: done.set())

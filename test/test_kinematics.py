@@ -14,8 +14,15 @@ from scipy.spatial.transform import Rotation
 
 from cliport_ros.execution.actions import PUSH_BEHIND, PUSH_HEIGHT, PUSH_SHORT, PUSH_SPEED, PickPlace
 from cliport_ros.execution.arms import arm_profile, tool_down_quaternion
-from cliport_ros.execution.kinematics import ArmKinematics, IKError
-from cliport_ros.execution.planner import PlanError, PlannerConfig, joint_move, plan_pick_place, plan_push
+from cliport_ros.execution.kinematics import DEFAULT_ACCELERATION, ArmKinematics, IKError
+from cliport_ros.execution.planner import (
+    PlanError,
+    PlannerConfig,
+    joint_move,
+    plan_pick_place,
+    plan_push,
+    time_parameterise,
+)
 from cliport_ros.perception.workspace import Workspace
 from cliport_ros.sim.robots import Arm
 
@@ -125,11 +132,16 @@ def test_plan_segments_and_gripper_commands(plan):
 
 def test_plan_is_continuous_within_limits_and_rests_at_both_ends(plan):
     profile, kin, _, start, segments = plan
-    vmax = 0.5 * kin.velocity_limits * (1 + 1e-9)
+    config = PlannerConfig()
+    vmax = config.velocity_scale * kin.velocity_limits * (1 + 1e-9)
+    amax = config.acceleration_scale * kin.acceleration_limits
     previous = start
     for segment in segments:
         trajectory = segment.trajectory
         positions, velocities = trajectory.positions, trajectory.velocities
+        dt = np.diff(np.concatenate([[0], trajectory.times]))[:, None]
+        accelerations = np.diff(np.vstack([np.zeros(len(start)), velocities]), axis=0) / dt
+        assert np.all(np.abs(accelerations) <= amax * 1.02), segment.name  # (a 50 ms difference of a smooth curve)
         assert trajectory.times[0] > 0 and trajectory.duration >= 0.2
         assert np.isfinite(positions).all() and np.isfinite(velocities).all()
         assert np.all(positions >= kin.lower) and np.all(positions <= kin.upper), segment.name
@@ -321,6 +333,34 @@ def test_trajectory_velocities_follow_reordering_and_shape_the_interpolation(pla
     linear = dataclasses.replace(trajectory, velocities=None)
     early = trajectory.times[0] / 2
     assert np.abs(trajectory.sample(early, start) - start).max() < np.abs(linear.sample(early, start) - start).max()
+
+
+def test_acceleration_limits_come_from_the_arm_profile():
+    franka = ArmKinematics.from_profile(arm_profile("franka"))
+    np.testing.assert_array_equal(franka.acceleration_limits, arm_profile("franka").max_acceleration)
+    assert franka.acceleration_limits.max() <= 10.0  # the FR3's limit on every joint
+    ur5 = ArmKinematics.from_profile(arm_profile("ur5"))
+    np.testing.assert_array_equal(ur5.acceleration_limits, np.full(6, DEFAULT_ACCELERATION))
+
+
+def test_a_long_joint_move_is_time_optimal_within_the_speed_and_acceleration_limits():
+    """Rest to rest over 2 rad at 1 rad/s and 2 rad/s^2 takes d/v + v/a = 2.5 s (accelerate, cruise, brake)."""
+    names = ("a", "b")
+    trajectory = time_parameterise(names, np.array([[0.0, 0.0], [2.0, 0.5]]), np.array([1.0, 1.0]),
+                                   np.array([2.0, 2.0]), PlannerConfig())
+    assert trajectory.duration == pytest.approx(2.5, rel=0.02)
+    assert np.abs(trajectory.velocities[:, 0]).max() == pytest.approx(1.0, rel=1e-3)
+    np.testing.assert_allclose(trajectory.positions[:, 1], trajectory.positions[:, 0] / 4, atol=1e-6)  # a line
+
+
+def test_timing_never_takes_a_joint_beyond_the_points_it_passes_through():
+    """A wrist the IK left at its limit stays there: the curve through the points does not overshoot them."""
+    path = np.array([[0.0, 0.0], [0.3, 1.0], [0.6, 1.0], [0.9, 1.0], [1.2, 0.4]])
+    trajectory = time_parameterise(("a", "b"), path, np.array([2.0, 2.0]), np.array([5.0, 5.0]), PlannerConfig())
+    assert trajectory.positions[:, 1].max() <= 1.0 + 1e-12
+    start = path[0]
+    fine = np.array([trajectory.sample(t, start) for t in np.linspace(0, trajectory.duration, 400)])
+    assert fine[:, 1].max() <= 1.0 + 1e-5 and fine[:, 0].min() >= -1e-5  # a controller's cubic between points
 
 
 def test_joint_move_rests_at_the_goal_within_the_limits(arm):

@@ -16,7 +16,7 @@ from cliport_ros.sim.scene import TabletopSim
 from cliport_ros.sim.tasks import TASKS, make_task
 from cliport_ros.sim.tasks.base import TaskError, seeds_for, split_of_seed
 
-FAST_SEEDS = 3  # per task in the default suite; `-m slow` runs 50
+FAST_SEEDS = 1  # per task and arm in the default suite; `-m slow` runs 50
 
 
 @pytest.fixture(scope="module")

@@ -196,9 +196,9 @@ def straight(name: str, start: tuple[float, float], goal: tuple[float, float], g
              until_contact: bool = False) -> Segment:
     """A planned straight joint path (several points, retimable), as the planner makes them."""
     path = np.linspace(start, goal, 6)
-    vmax, config = np.full(2, 2.0), PlannerConfig(min_segment_time=0.05)
-    return Segment(name, time_parameterise(JOINTS, path, vmax, config), gripper, until_contact, path=path, vmax=vmax,
-                   config=config)
+    vmax, amax, config = np.full(2, 2.0), np.full(2, 10.0), PlannerConfig(min_segment_time=0.05)
+    return Segment(name, time_parameterise(JOINTS, path, vmax, amax, config), gripper, until_contact, path=path,
+                   vmax=vmax, amax=amax, config=config)
 
 
 def test_a_descent_until_contact_stops_at_the_touch_and_the_lift_starts_there():

@@ -15,6 +15,7 @@ from rclpy.action import ActionClient
 from rclpy.context import Context
 from rclpy.executors import Executor, SingleThreadedExecutor
 from sensor_msgs.msg import Image
+from std_msgs.msg import Header
 
 from cliport_ros import topics
 from cliport_ros.action import Instruct as InstructAction
@@ -41,6 +42,10 @@ def spin_until(executor: Executor, predicate: Callable[[], bool], timeout: float
     return True
 
 
+class ServerLostError(RuntimeError):
+    """The node serving a request stopped beating its heartbeat before it answered (it died or hangs)."""
+
+
 class StackClient:
     def __init__(self, context: Context | None = None, name: str = "cliport_client") -> None:
         self.node = rclpy.create_node(name, context=context)
@@ -50,6 +55,8 @@ class StackClient:
         self.affordances: list[Image] = []
         self.node.create_subscription(HeightmapMsg, topics.HEIGHTMAP, self.heightmaps.append, LATCHED)
         self.node.create_subscription(Image, topics.AFFORDANCE, self.affordances.append, LATCHED)
+        self.policy_alive = -float("inf")  # time.monotonic() of policy_node's last heartbeat
+        self.node.create_subscription(Header, topics.POLICY_HEARTBEAT, self._on_policy_heartbeat, 10)
         self._clients = {
             "instruct": self.node.create_client(Instruct, topics.INSTRUCT),
             "reset": self.node.create_client(ResetTask, "sim/reset"),
@@ -57,6 +64,9 @@ class StackClient:
         }
 
         self.instruct_action = ActionClient(self.node, InstructAction, topics.INSTRUCT)
+
+    def _on_policy_heartbeat(self, _: Header) -> None:
+        self.policy_alive = time.monotonic()
 
     def close(self) -> None:
         self.instruct_action.destroy()
@@ -92,7 +102,8 @@ class StackClient:
         """The Instruct action: ``feedback`` sees each phase as it happens; once ``cancel()`` returns True (or on
         a KeyboardInterrupt) the goal is cancelled, which stops the arm, and the result (code CANCELLED) is still
         awaited; a second KeyboardInterrupt stops waiting. TimeoutError when the action server is missing or
-        nothing finishes within ``timeout``."""
+        nothing finishes within ``timeout``; ServerLostError when policy_node goes silent for HEARTBEAT_TIMEOUT
+        before it answers."""
         if not self.spin_until(self.instruct_action.server_is_ready, min(timeout, 30.0)):
             raise TimeoutError(f"action {topics.INSTRUCT} is not available")
         sent = self.instruct_action.send_goal_async(
@@ -101,12 +112,18 @@ class StackClient:
         if not self.spin_until(sent.done, 30.0) or not sent.result().accepted:
             raise TimeoutError(f"action {topics.INSTRUCT} did not accept the goal")
         goal = sent.result()
-        outcome = goal.get_result_async()
+        outcome, sent_at = goal.get_result_async(), time.monotonic()
         cancelled = False
         deadline = time.monotonic() + timeout
         while not outcome.done():
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > deadline:
                 raise TimeoutError(f"action {topics.INSTRUCT} did not finish within {timeout:g} s")
+            silent = now - max(self.policy_alive, sent_at)
+            if silent > topics.HEARTBEAT_TIMEOUT:
+                raise ServerLostError(f"policy_node went silent ({silent:.1f} s without a heartbeat) before it "
+                                      "answered: it died or hangs. executor_node finishes or stops the motion it "
+                                      "was given; check the arm before the next instruction")
             try:
                 self.executor.spin_once(timeout_sec=0.02)
                 if not cancelled and cancel is not None and cancel():

@@ -49,6 +49,7 @@ class ArmProfile:
     lower: tuple[float, ...] | None = None
     upper: tuple[float, ...] | None = None
     max_velocity: tuple[float, ...] | None = None
+    max_acceleration: tuple[float, ...] | None = None  # rad/s^2; None: kinematics.DEFAULT_ACCELERATION
 
 
 UR5_SUCTION = ArmProfile(
@@ -82,6 +83,8 @@ FRANKA_GRIPPER = ArmProfile(
     lower=(-2.7437, -1.7837, -2.9007, -3.0421, -2.8065, 0.5445, -3.0159),
     upper=(2.7437, 1.7837, 2.9007, -0.1518, 2.8065, 4.5169, 3.0159),
     max_velocity=(2.62, 2.62, 2.62, 2.62, 5.26, 4.18, 5.26),
+    # The FR3's 10 rad/s^2 on every joint, and the Panda's 7.5 on joint 2 (the simulator's model).
+    max_acceleration=(10.0, 7.5, 10.0, 10.0, 10.0, 10.0, 10.0),
 )
 
 # A UR5e (the e-Series): the same suction cup, home pose and IK family on the UR5e's published kinematics.

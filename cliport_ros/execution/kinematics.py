@@ -22,6 +22,9 @@ _STOP = 1e-6  # iterate until the twist error is this small, well inside the tol
 _DAMPING = 1e-6  # keeps the step finite next to singularities without slowing convergence elsewhere
 _MAX_STEP = 0.3  # rad per iteration: large Newton steps near singularities jump between IK branches
 _MAX_ITERATIONS = 200
+# rad/s^2 for an arm whose profile states no acceleration limits. Universal Robots publish none (the joints
+# are torque limited); ur_moveit_config states 5 rad/s^2 for every joint for time parameterisation.
+DEFAULT_ACCELERATION = 5.0
 
 
 class IKError(ValueError):
@@ -69,6 +72,8 @@ class ArmKinematics:
         self.lower = np.array(self.model.lowerPositionLimit, dtype=float)
         self.upper = np.array(self.model.upperPositionLimit, dtype=float)
         self.velocity_limits = np.array(self.model.velocityLimit, dtype=float)
+        # A URDF states no acceleration limits; an arm profile gives the real arm's (``narrow``).
+        self.acceleration_limits = np.full(len(joint_names), DEFAULT_ACCELERATION)
         self.ik_lower = self.lower if ik_lower is None else np.maximum(self.lower, ik_lower)
         self.ik_upper = self.upper if ik_upper is None else np.minimum(self.upper, ik_upper)
         self.home = None if home is None else np.asarray(home, dtype=float)
@@ -80,11 +85,11 @@ class ArmKinematics:
         # The profile's IK bounds list the arm joints first, then any fingers.
         kin = cls(profile.urdf, profile.tool_link, arm, profile.home,
                   profile.ik_lower and profile.ik_lower[:len(arm)], profile.ik_upper and profile.ik_upper[:len(arm)])
-        kin.narrow(profile.lower, profile.upper, profile.max_velocity)
+        kin.narrow(profile.lower, profile.upper, profile.max_velocity, profile.max_acceleration)
         return kin
 
     def narrow(self, lower: Sequence[float] | None, upper: Sequence[float] | None,
-               max_velocity: Sequence[float] | None) -> None:
+               max_velocity: Sequence[float] | None, max_acceleration: Sequence[float] | None = None) -> None:
         """Keep within a real arm's published limits as well as the URDF's (None: the URDF's stand)."""
         if lower is not None:
             self.lower = np.maximum(self.lower, lower)
@@ -94,6 +99,8 @@ class ArmKinematics:
             self.ik_upper = np.minimum(self.ik_upper, upper)
         if max_velocity is not None:
             self.velocity_limits = np.minimum(self.velocity_limits, max_velocity)
+        if max_acceleration is not None:
+            self.acceleration_limits = np.asarray(max_acceleration, dtype=float)[:len(self.joint_names)].copy()
 
     def fk(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Tool position (3,) and rotation matrix (3, 3) in the base frame at joints ``q`` (J,)."""

@@ -18,6 +18,11 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
+import toppra
+import toppra.algorithm
+import toppra.constraint
+import toppra.interpolator
+from scipy.interpolate import PchipInterpolator
 
 from cliport_ros.execution.actions import PUSH_SPEED, PickPlace, push_stroke
 from cliport_ros.execution.arms import ArmProfile
@@ -26,6 +31,10 @@ from cliport_ros.execution.trajectory import Trajectory
 from cliport_ros.perception.workspace import Workspace
 
 PICK_FLOOR = 0.005  # metres above the table: the fingertips go no lower, nor a suction cup's press
+# TOPP-RA's grid along a path: at least this many intervals, and this many per path point.
+TOPPRA_GRID = 40
+TOPPRA_GRID_PER_POINT = 4
+LIMIT_CHECK_PERIOD = 0.005  # seconds between the samples at which the timed path's limits are checked
 
 
 class PlanError(ValueError):
@@ -46,7 +55,7 @@ class Segment:
     feel it (the simulator; a real arm with a contact or force sensor); on
     one that cannot, it runs to its end, which lies ``suction_press`` below
     the measured top. ``path`` (the joint polyline the trajectory follows,
-    start included) and ``vmax`` let such a stop be rejoined (``rejoined``).
+    start included) and its limits ``vmax``/``amax`` let such a stop be rejoined (``rejoined``).
 
     ``touches``: the tool and what it holds are meant to touch the scene here
     (a descent, a lift, a push, a rope dragged low), so the collision check
@@ -61,12 +70,13 @@ class Segment:
     holding: bool = False
     path: np.ndarray | None = None
     vmax: np.ndarray | None = None
+    amax: np.ndarray | None = None
     config: PlannerConfig | None = None
 
     def rejoined(self, q: np.ndarray) -> Segment:
         """The rest of this segment from joints ``q``, on or next to its path (where a stop on contact left
         the arm), retimed from rest: the arm does not first go back to where the path begins."""
-        if self.path is None or self.vmax is None or self.config is None or len(self.path) < 2:
+        if self.path is None or self.vmax is None or self.amax is None or self.config is None or len(self.path) < 2:
             return self
         q = np.asarray(q, dtype=float)
         a, b = self.path[:-1], self.path[1:]
@@ -74,8 +84,8 @@ class Segment:
         t = np.clip(((q - a) * ab).sum(axis=1) / np.maximum((ab * ab).sum(axis=1), 1e-12), 0.0, 1.0)
         k = int(np.abs(q - (a + t[:, None] * ab)).max(axis=1).argmin())  # the polyline step q lies on
         path = np.vstack([q[None], self.path[k + 1:]])
-        return replace(self, trajectory=time_parameterise(self.trajectory.joint_names, path, self.vmax, self.config),
-                       path=path)
+        return replace(self, trajectory=time_parameterise(self.trajectory.joint_names, path, self.vmax, self.amax,
+                                                          self.config), path=path)
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,10 @@ class PlannerConfig:
     # A suction cup is pressed this far below the measured top, as its bellows allow: a heightmap's top can
     # read a millimetre or two high, and a cup that stops short of the surface seals on nothing.
     suction_press: float = 0.005
-    velocity_scale: float = 0.5  # fraction of each joint's URDF velocity limit
+    velocity_scale: float = 0.5  # fraction of each joint's velocity limit (the URDF's and the real arm's)
+    # Fraction of each joint's acceleration limit (the arm profile's): 3.75 rad/s^2 on the UR arms, 7.5 on
+    # the FR3, a quarter below its hard limit.
+    acceleration_scale: float = 0.75
     cartesian_step: float = 0.02  # straight lines are IK-solved at points this far apart...
     yaw_step: float = 0.2  # ...and at most this much turn apart
     max_joint_jump: float = 0.5  # a larger joint change between those points means the arm would flip
@@ -109,7 +122,7 @@ class PlannerConfig:
             raise ValueError(f"PlannerConfig: place_clearance={self.place_clearance} must be >= 0")
         if not 0 <= self.suction_press <= 0.02:
             raise ValueError(f"PlannerConfig: suction_press={self.suction_press} must lie in [0, 0.02] m")
-        for name in ("velocity_scale", "carry_speed"):
+        for name in ("velocity_scale", "acceleration_scale", "carry_speed"):
             if not 0 < getattr(self, name) <= 1:
                 raise ValueError(f"PlannerConfig: {name}={getattr(self, name)} must be in (0, 1]")
 
@@ -181,7 +194,7 @@ def plan_pick_place(action: PickPlace, kin: ArmKinematics, profile: ArmProfile, 
             line_failure = line_failure or error
     else:
         raise line_failure or approach_failure
-    vmax = config.velocity_scale * kin.velocity_limits
+    vmax, amax = config.velocity_scale * kin.velocity_limits, config.acceleration_scale * kin.acceleration_limits
     held = config.carry_speed * vmax
     dragged = config.carry_height < config.approach_height  # a carry kept low on purpose may brush the scene
     paths = [  # name, joint path, speed limit, gripper command at its end, until contact, touches, holding
@@ -193,8 +206,8 @@ def plan_pick_place(action: PickPlace, kin: ArmKinematics, profile: ArmProfile, 
         ("retreat", retreat, vmax, None, False, True, False),
         ("home", np.stack([retreat[-1], home]), vmax, None, False, False, False),
     ]
-    return [Segment(name, time_parameterise(kin.joint_names, path, limit, config), gripper, contact, touches,
-                    holding, path, limit, config)
+    return [Segment(name, time_parameterise(kin.joint_names, path, limit, amax, config), gripper, contact, touches,
+                    holding, path, limit, amax, config)
             for name, path, limit, gripper, contact, touches, holding in paths]
 
 
@@ -226,7 +239,7 @@ def plan_push(action: PickPlace, kin: ArmKinematics, profile: ArmProfile, start:
     push = _line(kin, "push end", stroke.first, stroke.last, stroke.yaw, stroke.yaw, descend[-1], config)
     lift = _line(kin, "lift after the push", stroke.last, stroke.last + up, stroke.yaw, stroke.yaw, push[-1],
                  config)
-    vmax = config.velocity_scale * kin.velocity_limits
+    vmax, amax = config.velocity_scale * kin.velocity_limits, config.acceleration_scale * kin.acceleration_limits
     paths = [  # name, joint path, speed limit, the blade meant to touch the scene
         ("approach push", np.stack([start, q_above]), vmax, False),
         ("descend to push", descend, vmax, True),
@@ -234,41 +247,90 @@ def plan_push(action: PickPlace, kin: ArmKinematics, profile: ArmProfile, start:
         ("lift", lift, vmax, True),
         ("home", np.stack([lift[-1], home]), vmax, False),
     ]
-    return [Segment(name, time_parameterise(kin.joint_names, path, limit, config), touches=touches, path=path,
-                    vmax=limit, config=config) for name, path, limit, touches in paths]
+    return [Segment(name, time_parameterise(kin.joint_names, path, limit, amax, config), touches=touches, path=path,
+                    vmax=limit, amax=amax, config=config) for name, path, limit, touches in paths]
 
 
 def joint_move(kin: ArmKinematics, start: np.ndarray, goal: np.ndarray, config: PlannerConfig) -> Trajectory:
-    """A joint-space move from ``start`` to ``goal`` (J,), rest to rest, within the scaled velocity limits."""
+    """A joint-space move from ``start`` to ``goal`` (J,), rest to rest, within the scaled velocity and
+    acceleration limits."""
     path = np.stack([np.asarray(start, dtype=float), np.asarray(goal, dtype=float)])
-    return time_parameterise(kin.joint_names, path, config.velocity_scale * kin.velocity_limits, config)
+    return time_parameterise(kin.joint_names, path, config.velocity_scale * kin.velocity_limits,
+                             config.acceleration_scale * kin.acceleration_limits, config)
 
 
-def time_parameterise(joint_names: tuple[str, ...], path: np.ndarray, vmax: np.ndarray,
+def time_parameterise(joint_names: tuple[str, ...], path: np.ndarray, vmax: np.ndarray, amax: np.ndarray,
                       config: PlannerConfig) -> Trajectory:
-    """Follow the joint polyline ``path`` (K+1, J) from rest to rest, no joint faster than ``vmax`` (J,) rad/s.
+    """Follow the joint path through the points ``path`` (K+1, J) from rest to rest, as fast as every joint's
+    speed ``vmax`` and acceleration ``amax`` (J,) allow.
 
-    A path parameter u runs 0..K, one unit per polyline step (equal tool
-    distances on a straight line), along a quintic time scaling: zero
-    velocity and acceleration at both ends, peak speed 1.875 x the mean at
-    mid-time. The duration is set so that peak stays within ``vmax``.
-    Points every ``sample_period`` s carry positions and velocities.
+    The path is a monotone cubic through the points (:class:`_MonotonePath`:
+    velocities do not jump where the IK steps meet, and no joint leaves the
+    range of its neighbouring points, so none passes a limit the IK kept
+    to); TOPP-RA (``toppra``) finds its time-optimal
+    timing under both limits. It enforces them at grid points only, so the
+    sampled result is checked and, if a joint would still exceed a limit,
+    slowed down until none does. Points every ``sample_period`` s carry
+    positions and velocities; a segment lasts at least ``min_segment_time``.
     """
-    steps = np.diff(path, axis=0)
-    count = len(steps)
-    seconds_per_step = float(np.max(np.abs(steps) / vmax)) if count else 0.0
-    duration = max(config.min_segment_time, 1.875 * count * seconds_per_step)
-    samples = math.ceil(duration / config.sample_period - 1e-9)
-    tau = np.arange(1, samples + 1) / samples
-    if count == 0:  # already there: hold still for the minimum time
-        positions = np.repeat(path[:1], samples, axis=0)
-        return Trajectory(joint_names, tau * duration, positions, np.zeros_like(positions))
-    u = count * (10 * tau**3 - 15 * tau**4 + 6 * tau**5)
-    u_dot = count / duration * 30 * tau**2 * (1 - tau) ** 2
-    k = np.minimum(np.floor(u).astype(int), count - 1)
-    positions = path[k] + (u - k)[:, None] * steps[k]
-    positions[-1] = path[-1]  # exactly, not up to rounding
-    return Trajectory(joint_names, tau * duration, positions, u_dot[:, None] * steps[k])
+    path = np.asarray(path, dtype=float)
+    vmax, amax = np.asarray(vmax, dtype=float), np.asarray(amax, dtype=float)
+    moving = np.concatenate([[True], np.abs(np.diff(path, axis=0)).max(axis=1) > 1e-9])
+    points = path[moving]
+    if len(points) < 2:  # already there: hold still for the minimum time
+        samples = math.ceil(config.min_segment_time / config.sample_period - 1e-9)
+        positions = np.repeat(path[-1:], samples, axis=0)
+        times = np.arange(1, samples + 1) / samples * config.min_segment_time
+        return Trajectory(joint_names, times, positions, np.zeros_like(positions))
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
+    spline = _MonotonePath(arc, points)
+    grid = np.linspace(0.0, arc[-1], max(TOPPRA_GRID, TOPPRA_GRID_PER_POINT * len(points)) + 1)
+    constraints = [toppra.constraint.JointVelocityConstraint(vmax),
+                   toppra.constraint.JointAccelerationConstraint(amax)]
+    timed = toppra.algorithm.TOPPRA(constraints, spline, gridpoints=grid,
+                                    parametrizer="ParametrizeConstAccel").compute_trajectory(0.0, 0.0)
+    if timed is None:
+        raise PlanError("unreachable", f"no timing within the joint limits along a {len(points)}-point path")
+    fine = np.linspace(0.0, timed.duration, max(2, math.ceil(timed.duration / LIMIT_CHECK_PERIOD)) + 1)
+    velocity = timed(fine, 1)
+    acceleration = np.diff(velocity, axis=0) / np.diff(fine)[:, None]
+    stretch = max(1.0, float(np.max(np.abs(velocity) / vmax)), math.sqrt(float(np.max(np.abs(acceleration) / amax))),
+                  config.min_segment_time / timed.duration)
+    for _ in range(2):  # the second pass only if a sample landed on a peak the check grid straddled
+        duration = stretch * timed.duration
+        samples = math.ceil(duration / config.sample_period - 1e-9)
+        times = np.arange(1, samples + 1) / samples * duration
+        velocities = timed(times / stretch, 1) / stretch
+        over = float(np.max(np.abs(velocities) / vmax))
+        if over <= 1.0:
+            break
+        stretch *= over * (1 + 1e-9)
+    positions = timed(times / stretch)
+    positions[-1], velocities[-1] = path[-1], 0.0  # exactly, not up to rounding
+    return Trajectory(joint_names, times, positions, velocities)
+
+
+class _MonotonePath(toppra.interpolator.AbstractGeometricPath):
+    """Joint positions along a path as scipy's PCHIP through the points, for toppra. toppra's own
+    ``SplineInterpolator`` is a plain cubic spline, which overshoots between points: a wrist the IK put at
+    its limit would pass it."""
+
+    def __init__(self, arc: np.ndarray, points: np.ndarray) -> None:
+        self._arc = arc
+        self._curves = [PchipInterpolator(arc, points, axis=0)]
+        self._curves += [self._curves[0].derivative(1), self._curves[0].derivative(2)]
+        self._points = points
+
+    def __call__(self, path_positions: float | np.ndarray, order: int = 0) -> np.ndarray:
+        return self._curves[order](path_positions)
+
+    @property
+    def dof(self) -> int:
+        return self._points.shape[1]
+
+    @property
+    def path_interval(self) -> np.ndarray:
+        return np.array([self._arc[0], self._arc[-1]])
 
 
 def _line(kin: ArmKinematics, label: str, start: np.ndarray, end: np.ndarray, start_yaw: float,

@@ -69,7 +69,6 @@ from cliport_ros.ros.qos import LATCHED
 from cliport_ros.srv import ExecutePickPlace, Instruct, OracleAction
 
 Code = Instruct.Response
-SERVER_GONE = 5.0  # s without a heartbeat after which a called server counts as dead (it beats at 10 Hz)
 
 
 def code_of(reason: Reason) -> int:
@@ -109,6 +108,12 @@ class PolicyNode(Node):
         self.action_server = ActionServer(self, InstructAction, topics.INSTRUCT, self._on_goal,
                                           goal_callback=lambda _: GoalResponse.ACCEPT,
                                           cancel_callback=self._on_cancel, callback_group=ReentrantCallbackGroup())
+        # Alive, on its own thread even while an instruction runs: a client waiting on the action learns at once
+        # when this process dies.
+        heartbeat = self.create_publisher(Header, topics.POLICY_HEARTBEAT, 10)
+        self.create_timer(1.0 / topics.HEARTBEAT_RATE, lambda: heartbeat.publish(
+            Header(stamp=self.get_clock().now().to_msg(), frame_id=self.cfg.heightmap_topic)),
+            callback_group=MutuallyExclusiveCallbackGroup())
         self.get_logger().info(f"serving /instruct with the {self.policy.label}")
 
     # -- inputs ---------------------------------------------------------------------------------------
@@ -152,8 +157,8 @@ class PolicyNode(Node):
               deadline: Callable[[], float | None] | None = None):
         """Call a service from inside a callback: wait on an event, never spin (the MultiThreadedExecutor
         delivers the answer on another thread, in the clients' callback group). ``alive()``: when the server
-        last showed it was alive (time.monotonic()); silent for SERVER_GONE means it died. ``deadline()``: a
-        time.monotonic() the server itself has since promised to answer by (None: ``timeout`` stands)."""
+        last showed it was alive (time.monotonic()); silent for HEARTBEAT_TIMEOUT means it died. ``deadline()``:
+        a time.monotonic() the server itself has since promised to answer by (None: ``timeout`` stands)."""
         if not client.wait_for_service(timeout_sec=min(timeout, 2.0)):
             raise RefusedError(Reason.INTERNAL_ERROR, f"{client.srv_name} is not available ({what})")
         done = threading.Event()
@@ -166,7 +171,7 @@ class PolicyNode(Node):
             if promised is not None:
                 until = promised
             # A server that dies never answers: say so at once rather than at the deadline.
-            if alive is not None and now - alive() > SERVER_GONE:
+            if alive is not None and now - alive() > topics.HEARTBEAT_TIMEOUT:
                 client.remove_pending_request(future)
                 raise RefusedError(Reason.EXECUTION_FAILED, f"{client.srv_name} went silent before answering "
                                    f"(no heartbeat for {now - alive():.1f} s; {what}): if the arm was moving, check it")
@@ -265,7 +270,7 @@ class PolicyNode(Node):
         accept(decision, self.cfg.min_confidence, heightmap.observed if self.cfg.refuse_unobserved else None)
         self._check_cancelled()
         request = ExecutePickPlace.Request(action=action, check_only=dry_run)
-        # From the call on, the executor has SERVER_GONE to show it lives.
+        # From the call on, the executor has HEARTBEAT_TIMEOUT to show it lives.
         called = self._executor_alive = time.monotonic()
 
         def promised() -> float | None:
