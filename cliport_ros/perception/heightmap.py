@@ -7,7 +7,10 @@ saw the cell, as in the Ravens/CLIPort reference.
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +18,8 @@ import numpy as np
 from cliport_ros.perception.camera import Camera, PerceptionError
 from cliport_ros.perception.filters import fill_small_holes, reject_flying_pixels
 from cliport_ros.perception.workspace import Workspace
+
+MAX_VIEW_THREADS = 4  # views projected at once, at most (and no more than the machine has cores)
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,14 @@ def _project_view(view: RGBDView, ws: Workspace, floor_tolerance: float) -> tupl
     return height, color
 
 
+@functools.cache
+def view_pool() -> ThreadPoolExecutor:
+    """The threads views are decoded and projected on, one per view: made once (a pool per frame set would cost
+    its start-up)."""
+    return ThreadPoolExecutor(max_workers=min(MAX_VIEW_THREADS, os.cpu_count() or 1),
+                              thread_name_prefix="fuse")
+
+
 def fuse(views: Sequence[RGBDView], workspace: Workspace, floor_tolerance: float = 0.005,
          flying_pixel_threshold: float = 0.0, fill_holes: int = 0) -> Heightmap:
     """Fuse views into a :class:`Heightmap` over ``workspace``; unseen cells are 0 / black and not ``seen``.
@@ -125,10 +138,15 @@ def fuse(views: Sequence[RGBDView], workspace: Workspace, floor_tolerance: float
     height = np.full(rows * cols, -np.inf, dtype=np.float32)
     color_sum = np.zeros((rows * cols, 3), dtype=np.float32)
     n_views = np.zeros(rows * cols, dtype=np.float32)
-    for view in views:
+
+    def project(view: RGBDView) -> tuple[np.ndarray, np.ndarray]:
         if flying_pixel_threshold > 0:
             view = RGBDView(view.camera, view.rgb, reject_flying_pixels(view.depth, flying_pixel_threshold))
-        h, color = _project_view(view, workspace, floor_tolerance)
+        return _project_view(view, workspace, floor_tolerance)
+
+    # One thread per view: numpy and opencv release the GIL in their loops, so the cameras share the cores.
+    projected = list(view_pool().map(project, views)) if len(views) > 1 else [project(views[0])]
+    for h, color in projected:
         np.maximum(height, h, out=height)
         seen = np.isfinite(h)
         color_sum += color * seen[:, None]

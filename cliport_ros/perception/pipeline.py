@@ -18,7 +18,7 @@ import numpy as np
 from cliport_ros.perception.camera import Camera, Extrinsics, PerceptionError
 from cliport_ros.perception.config import CameraConfig, PerceptionConfig, fuse_views
 from cliport_ros.perception.filters import median_of_sets
-from cliport_ros.perception.heightmap import Heightmap, RGBDView
+from cliport_ros.perception.heightmap import Heightmap, RGBDView, view_pool
 from cliport_ros.perception.images import (
     depth_from_image,
     intrinsics_from_camera_info,
@@ -56,9 +56,12 @@ class PerceptionPipeline:
         return self._sync.add((camera, kind), stamp_to_seconds(msg.header.stamp), msg)
 
     def views(self, matched: dict[tuple[str, str], Any], pose: PoseLookup | None = None) -> list[RGBDView]:
-        """The set's views in config order; ``pose`` (e.g. from tf) overrides the configured camera poses."""
-        return [self._view(cam, matched[(cam.name, "color")], matched[(cam.name, "depth")], pose)
-                for cam in self.config.cameras]
+        """The set's views in config order; ``pose`` (e.g. from tf) overrides the configured camera poses.
+        Decoded one camera per thread (``view_pool``), as they are then fused."""
+        def view(cam: CameraConfig) -> RGBDView:
+            return self._view(cam, matched[(cam.name, "color")], matched[(cam.name, "depth")], pose)
+
+        return list(view_pool().map(view, self.config.cameras))
 
     def fuse(self, views: list[RGBDView]) -> Heightmap:
         """The heightmap perception publishes for ``views``; a blank one is refused (it would read as an empty
