@@ -14,6 +14,7 @@ slowly and goes up. Both end at home, out of the cameras' view.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, replace
 
@@ -35,6 +36,7 @@ PICK_FLOOR = 0.005  # metres above the table: the fingertips go no lower, nor a 
 TOPPRA_GRID = 40
 TOPPRA_GRID_PER_POINT = 4
 LIMIT_CHECK_PERIOD = 0.005  # seconds between the samples at which the timed path's limits are checked
+logging.getLogger("toppra").setLevel(logging.WARNING)  # it reports every path it times at INFO
 
 
 class PlanError(ValueError):
