@@ -8,9 +8,10 @@ at 100 Hz, and serves ``gripper/set``. The knobs make it misbehave the way real 
   --freeze-after 0.5   stop publishing joint states 0.5 s after the first trajectory (a driver that hangs)
   --die-after 0.5      exit at once 0.5 s after the first trajectory (a driver that crashes)
   --offset-after 0.5   from then on report one joint this far off (--offset rad): an encoder fault, a collision.
-                       The joint is the one the current trajectory moves least, so the jump leaves the path:
-                       one along the motion would look like a controller ahead of or behind its clock, which
-                       the path check allows (a simulator may run faster than real time)
+                       --offset-joint still: the joint the current trajectory moves least, so the jump leaves
+                       the path; moving: the one it moves most, so the jump may land on the path (ahead of
+                       the plan's clock, which the path check allows: a simulator may run faster than real
+                       time) and only its speed gives it away
   --gripper hang       never answer; ``fail-release``: grip, but report every release as failed
 
 The trajectories it receives are written, one line each (time, number of points), to --log.
@@ -44,6 +45,8 @@ def main() -> None:
     parser.add_argument("--die-after", type=float, default=None)
     parser.add_argument("--offset-after", type=float, default=None)
     parser.add_argument("--offset", type=float, default=0.4)
+    parser.add_argument("--offset-joint", default="still", choices=["still", "moving"],
+                        help="offset the joint the current segment moves least (off the path) or most (along it)")
     parser.add_argument("--gripper", default="ok", choices=["ok", "hang", "fail-release"])
     parser.add_argument("--log", default=os.devnull)
     args = parser.parse_args()
@@ -52,7 +55,7 @@ def main() -> None:
     names = list(ArmKinematics.from_profile(profile).joint_names)
     q = np.array(profile.home, dtype=float)
     state = {"q": q, "dq": np.zeros_like(q), "trajectory": None, "started": 0.0, "start": q, "first": None,
-             "still": 0, "ticked": time.monotonic()}
+             "offset_joint": 0, "ticked": time.monotonic()}
     log = open(args.log, "a", buffering=1)  # open for the process's life
 
     rclpy.init()
@@ -64,7 +67,9 @@ def main() -> None:
         log.write(f"{now:.6f} {len(msg.points)}\n")
         state["trajectory"] = trajectory_from_msg(msg).reordered(names)
         state["started"], state["start"] = now, state["q"].copy()
-        state["still"] = int(np.argmin(np.abs(state["trajectory"].positions[-1] - state["start"])))
+        moves = np.abs(state["trajectory"].positions[-1] - state["start"])
+        if len(msg.points) > 1:  # a hold (one point) does not choose the joint
+            state["offset_joint"] = int(np.argmax(moves) if args.offset_joint == "moving" else np.argmin(moves))
         state["first"] = state["first"] or now
 
     def tick() -> None:
@@ -86,7 +91,7 @@ def main() -> None:
             return
         reported = state["q"].copy()
         if args.offset_after is not None and since >= args.offset_after:
-            reported[state["still"]] += args.offset
+            reported[state["offset_joint"]] += args.offset
         msg = JointState(name=names, position=list(reported), velocity=list(state["dq"]))
         msg.header.stamp = node.get_clock().now().to_msg()
         publisher.publish(msg)

@@ -7,6 +7,7 @@ measured position (a one-point trajectory) within the bound; nothing moves on a 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -130,13 +131,27 @@ def test_an_arm_driver_that_dies_mid_segment_fails_the_plan(robot):
     assert dead.arm.wait(timeout=10) == 1
 
 
-@pytest.mark.fault("joint state jumps off the path", expect="a hold at once; EXECUTION_FAILED naming the segment")
+@pytest.mark.fault("joint state jumps off the path", expect="a hold at once; EXECUTION_FAILED naming the joint")
 def test_a_state_that_jumps_off_the_planned_path_is_held_at_once(robot):
     jumped = robot("--offset-after", "0.5", "--offset", "0.4")
     result = jumped.execute()
-    assert result.code == Code.EXECUTION_FAILED and "left the planned path" in result.message
+    # Caught first by its speed (a drift off the path is the path check's, unit-tested in test_supervisor.py)
+    assert result.code == Code.EXECUTION_FAILED and "jumped" in result.message, result.message
     trajectories = jumped.trajectories()
     assert holds(jumped) and holds(jumped)[0] - trajectories[0][0] < 0.5 + 0.3  # the jump, then within a poll
+
+
+@pytest.mark.fault("joint state jumps along the motion", expect="a hold at once, at the last good state; "
+                   "EXECUTION_FAILED naming the joint")
+def test_a_state_that_jumps_along_the_motion_is_held_at_once(robot):
+    """A jump that lands on the planned path is no deviation; its speed between two stamps gives it away."""
+    jumped = robot("--offset-after", "0.5", "--offset", "0.4", "--offset-joint", "moving")
+    result = jumped.execute()
+    # 0.4 rad, plus or minus the motion between the two states
+    assert result.code == Code.EXECUTION_FAILED and re.search(r" jumped 0\.[34]\d\d rad", result.message), \
+        result.message
+    trajectories = jumped.trajectories()
+    assert holds(jumped) and holds(jumped)[0] - trajectories[0][0] < 0.5 + 0.3
 
 
 @pytest.mark.fault("gripper hangs", expect="a hold; EXECUTION_FAILED after gripper_timeout")

@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 from cliport_ros.execution.planner import PlannerConfig, Segment, time_parameterise
-from cliport_ros.execution.supervisor import MotionError, SegmentSupervisor, SupervisorConfig
+from cliport_ros.execution.supervisor import (
+    JUMP_MIN_INTERVAL,
+    MotionError,
+    SegmentSupervisor,
+    SupervisorConfig,
+    joint_jump,
+)
 from cliport_ros.execution.trajectory import Trajectory
 
 JOINTS = ("a", "b")
@@ -186,7 +192,8 @@ def test_after_a_failure_the_supervisor_returns_only_once_the_arm_is_at_rest():
 
 @pytest.mark.parametrize("field, value", [("timeout_factor", 0.5), ("timeout_factor", math.nan),
                                           ("goal_tolerance", 0.0), ("gripper_timeout", math.inf),
-                                          ("timeout_margin", -1.0), ("joint_state_timeout", math.nan)])
+                                          ("timeout_margin", -1.0), ("joint_state_timeout", math.nan),
+                                          ("jump_factor", 1.0)])
 def test_supervisor_config_names_a_bad_value(field, value):
     with pytest.raises(ValueError, match=field):
         SupervisorConfig(**{field: value})
@@ -274,3 +281,23 @@ def test_a_release_that_fails_stops_the_plan_and_says_the_object_may_be_held():
     assert arm.events[-2] == "release" and arm.events[-1].startswith("hold")  # held there; no retreat on a guess
     _, hold, _ = arm.sent[-1]
     assert np.allclose(hold.positions[0], (0.5, 0.2), atol=FAST.goal_tolerance)
+
+
+def test_a_joint_faster_than_its_limit_between_two_stamps_is_a_jump_and_named():
+    names, limits = ("a", "b"), np.array([2.0, 3.0])
+    jump = joint_jump((1.0, np.zeros(2)), (1.01, np.array([0.0, 0.4])), limits, 3.0, names)
+    assert jump is not None and jump.startswith("b jumped 0.400 rad in 10 ms")
+    # at the limit itself it is motion; the first state has nothing to follow
+    assert joint_jump((1.0, np.zeros(2)), (1.01, np.array([0.02, 0.03])), limits, 3.0, names) is None
+    assert joint_jump(None, (1.0, np.array([5.0, 5.0])), limits, 3.0, names) is None
+
+
+def test_states_published_in_a_burst_are_no_jump():
+    """A simulator catching up publishes a few steps of motion microseconds apart: compared over at least
+    JUMP_MIN_INTERVAL, that is the arm's own speed."""
+    names, limits = ("a", "b"), np.array([2.0, 3.0])
+    burst = (1.0 + 1e-5, np.array([0.004, 0.0]))  # 2 ms of motion at 2 rad/s, stamped 10 us later
+    assert joint_jump((1.0, np.zeros(2)), burst, limits, 3.0, names) is None
+    assert joint_jump((1.0, np.zeros(2)), (1.0, np.array([0.004, 0.0])), limits, 3.0, names) is None  # same stamp
+    assert joint_jump((1.0, np.zeros(2)), (1.0 + JUMP_MIN_INTERVAL / 2, np.array([0.4, 0.0])), limits, 3.0,
+                      names) is not None

@@ -38,6 +38,8 @@ import numpy as np
 from cliport_ros.execution.planner import Segment
 from cliport_ros.execution.trajectory import Trajectory
 
+JUMP_MIN_INTERVAL = 0.01  # s: see joint_jump; a jump smaller than jump_factor x limit x this goes unseen
+
 
 class MotionError(RuntimeError):
     """The arm did not finish a segment, or the gripper failed; the message says which."""
@@ -60,12 +62,18 @@ class SupervisorConfig:
     timeout_margin: float = 5.0  # ... plus this many seconds
     gripper_timeout: float = 5.0  # s for the gripper service to appear and to answer
     joint_state_timeout: float = 2.0  # s: older joint states mean the arm's driver is gone
+    # Two joint states whose change between their stamps means a joint faster than this x its velocity limit
+    # cannot both be true: the encoder or the driver jumped (``joint_jump``).
+    jump_factor: float = 3.0
 
     def __post_init__(self) -> None:
         for name in ("goal_tolerance", "start_tolerance", "path_tolerance", "rest_velocity", "stop_timeout",
                      "gripper_timeout", "joint_state_timeout"):
             if not 0.0 < getattr(self, name) < float("inf"):
                 raise ValueError(f"SupervisorConfig: {name}={getattr(self, name)} must be a finite number > 0")
+        if not 1.0 < self.jump_factor < float("inf"):
+            raise ValueError(f"SupervisorConfig: jump_factor={self.jump_factor} must be > 1: a joint may move at "
+                             "its velocity limit")
         if not 1.0 <= self.timeout_factor < float("inf"):
             raise ValueError(f"SupervisorConfig: timeout_factor={self.timeout_factor} must be >= 1: a segment "
                              "needs at least its planned time")
@@ -107,6 +115,29 @@ class WallClock:
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
+
+
+def joint_jump(previous: tuple[float, np.ndarray] | None, current: tuple[float, np.ndarray],
+               velocity_limits: np.ndarray, factor: float, names: tuple[str, ...] | list[str]) -> str | None:
+    """Why the joint state ``current`` (stamp s, positions) cannot follow ``previous``, or None.
+
+    A joint that changed faster than ``factor`` x its velocity limit between the two stamps did not move
+    there: its encoder or the driver jumped. The path check cannot see a jump that lands on the planned
+    path (ahead of the plan's clock is allowed); this sees it at the first message after it. States closer
+    than ``JUMP_MIN_INTERVAL`` (or with a repeated or older stamp) are compared as if that far apart: a
+    driver that publishes in bursts, such as a simulator catching up, is no jump.
+    """
+    if previous is None:
+        return None
+    dt = max(current[0] - previous[0], JUMP_MIN_INTERVAL)
+    speed = np.abs(np.asarray(current[1], dtype=float) - previous[1]) / dt
+    over = speed / (factor * np.asarray(velocity_limits, dtype=float))
+    k = int(np.argmax(over))
+    if over[k] <= 1.0:
+        return None
+    return (f"{names[k]} jumped {abs(current[1][k] - previous[1][k]):.3f} rad in {dt * 1e3:.0f} ms "
+            f"({speed[k]:.1f} rad/s, over {factor:g} x its {velocity_limits[k]:.2f} rad/s limit): a sensor or "
+            "driver fault, not motion")
 
 
 def path_deviation(q: np.ndarray, start: np.ndarray, positions: np.ndarray) -> float:

@@ -38,13 +38,19 @@ from cliport_ros.execution.config import ExecutorNodeConfig
 from cliport_ros.execution.frames import check_decision_frame
 from cliport_ros.execution.kinematics import ArmKinematics
 from cliport_ros.execution.planner import PlanError, PlannerConfig, Segment, joint_move, plan
-from cliport_ros.execution.supervisor import CancelledError, MotionError, SegmentSupervisor, allowed_seconds
+from cliport_ros.execution.supervisor import (
+    CancelledError,
+    MotionError,
+    SegmentSupervisor,
+    allowed_seconds,
+    joint_jump,
+)
 from cliport_ros.execution.trajectory import Trajectory
 from cliport_ros.msg import ExecutionProgress
 from cliport_ros.msg import Heightmap as HeightmapMsg
 from cliport_ros.perception.heightmap import Heightmap
 from cliport_ros.perception.workspace import Workspace
-from cliport_ros.ros.conversions import heightmap_from_msg, pick_place_from_msg, trajectory_to_msg
+from cliport_ros.ros.conversions import heightmap_from_msg, pick_place_from_msg, stamp_to_seconds, trajectory_to_msg
 from cliport_ros.ros.params import read_config
 from cliport_ros.ros.qos import LATCHED
 from cliport_ros.srv import ExecutePickPlace
@@ -77,6 +83,8 @@ class ExecutorNode(Node):
         self._state: tuple[float, np.ndarray, np.ndarray | None] | None = None  # (received, q, dq)
         self._ignored = ""  # why the last unusable joint_states message was ignored
         self._moving = False  # a plan is being carried out
+        self._measured: tuple[float, np.ndarray] | None = None  # (stamp, q) of the last joint state
+        self._jumped = ""  # why the running plan's joint states cannot be trusted (joint_jump)
         self._supervisor: SegmentSupervisor | None = None  # the one carrying it out
         self._halted = ""  # why the node stopped for good (a signal, shutdown); nothing moves after it
         service_group = ReentrantCallbackGroup()  # so a second request runs, and is refused, at once
@@ -121,8 +129,18 @@ class ExecutorNode(Node):
         if not np.isfinite(q).all() or (dq is not None and not np.isfinite(dq).all()):
             self._ignored = "a joint_states message with non-finite positions or velocities"
             return
+        stamp = stamp_to_seconds(msg.header.stamp) or time.monotonic()  # (a driver that leaves it unset)
         with self._state_lock:
-            self._state = (time.monotonic(), q, dq)
+            previous, self._measured = self._measured, (stamp, q)
+            jump = joint_jump(previous, (stamp, q), self.kinematics.velocity_limits, self.cfg.jump_factor,
+                              self.joint_names) if self._moving and not self._jumped else None
+            if jump:  # hold where the arm was last measured; the plan fails at its next check
+                self._jumped = jump
+                self.get_logger().warn(f"holding the arm: {jump}")
+            else:
+                self._state = (time.monotonic(), q, dq)
+        if jump:
+            self._hold_now()
 
     def _on_heightmap(self, msg: HeightmapMsg) -> None:
         try:
@@ -204,7 +222,7 @@ class ExecutorNode(Node):
             return response
         response.executed = True
         supervisor = SegmentSupervisor(self, self.cfg, self._home_from, on_segment=self._report_progress)
-        self._supervisor, self._moving = supervisor, True
+        self._supervisor, self._moving, self._jumped = supervisor, True, ""
         try:
             supervisor.run(segments, start)
         except MotionError as err:
@@ -255,6 +273,8 @@ class ExecutorNode(Node):
     def state(self) -> tuple[np.ndarray, np.ndarray | None]:
         if self._halted:
             raise MotionError(f"stopped: {self._halted}")
+        if self._jumped:
+            raise MotionError(f"stopped: {self._jumped}")
         return self.joint_state()
 
     def halt(self, why: str) -> None:

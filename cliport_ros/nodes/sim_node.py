@@ -29,6 +29,7 @@ import numpy as np
 import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
+from rclpy.time import Time
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Header
 from std_srvs.srv import SetBool
@@ -83,13 +84,16 @@ class SimNode(Node):
 
     # -- the physics loop -------------------------------------------------------------------------------
     def _tick(self) -> None:
-        now = time.monotonic()
+        now, stamp = time.monotonic(), self.get_clock().now()
         wall_dt, self._last_wall = min(now - self._last_wall, 0.1), now  # after a render, do not leap ahead
         for _ in range(max(1, round(wall_dt * self.real_time_factor * self.sim.config.physics_hz))):
             self.follower.step(self.sim_time)
             self.sim.bullet.stepSimulation()
             self.sim_time += self.sim.dt
-        self._publish_joint_states()
+        # The state the physics caught up with is the arm's at the tick's start: stamped then, not after the
+        # stepping (which takes a varying time), so joint speeds read from the stamps are the simulated ones
+        # (x real_time_factor), as a real driver's would be.
+        self._publish_joint_states(stamp)
         if self.task is not None:
             self.task.update(self.sim)  # bank sub-goals as they are met
         if self.follower.trajectory is not None:
@@ -98,10 +102,10 @@ class SimNode(Node):
         if now - self._last_render >= self.camera_period and (self.render_while_moving or not moving):
             self.publish_cameras()
 
-    def _publish_joint_states(self) -> None:
+    def _publish_joint_states(self, stamp: Time) -> None:
         states = self.sim.bullet.getJointStates(self.sim.arm.body, self.sim.arm.joints)
         msg = JointState(name=list(self.sim.arm.joint_names))
-        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.header.stamp = stamp.to_msg()
         msg.position = [float(s[0]) for s in states]
         msg.velocity = [float(s[1]) for s in states]
         msg.effort = [float(s[3]) for s in states]
