@@ -353,6 +353,23 @@ def test_a_long_joint_move_is_time_optimal_within_the_speed_and_acceleration_lim
     np.testing.assert_allclose(trajectory.positions[:, 1], trajectory.positions[:, 0] / 4, atol=1e-6)  # a line
 
 
+def test_a_path_toppra_cannot_time_is_timed_within_the_limits_all_the_same(monkeypatch):
+    """TOPP-RA may call an instance uncontrollable on its grid (it did on one Franka pyramid plan in 50): the
+    fallback quintic timing still rests at both ends, passes through the points and keeps to the limits."""
+    import toppra.algorithm
+
+    monkeypatch.setattr(toppra.algorithm.TOPPRA, "compute_trajectory", lambda *_: None)
+    path = np.array([[0.0, 0.0], [0.3, 0.2], [0.6, 0.2], [1.0, -0.1]])
+    vmax, amax = np.array([1.0, 1.0]), np.array([2.0, 2.0])
+    trajectory = time_parameterise(("a", "b"), path, vmax, amax, PlannerConfig())
+    np.testing.assert_allclose(trajectory.positions[-1], path[-1])
+    np.testing.assert_array_equal(trajectory.velocities[-1], 0)
+    assert np.all(np.abs(trajectory.velocities) <= vmax * (1 + 1e-9))
+    dt = np.diff(np.concatenate([[0], trajectory.times]))[:, None]
+    assert np.all(np.abs(np.diff(np.vstack([np.zeros(2), trajectory.velocities]), axis=0) / dt) <= amax * 1.05)
+    assert 1.0 < trajectory.duration < 5.0  # not stretched needlessly either
+
+
 def test_timing_never_takes_a_joint_beyond_the_points_it_passes_through():
     """A wrist the IK left at its limit stays there: the curve through the points does not overshoot them."""
     path = np.array([[0.0, 0.0], [0.3, 1.0], [0.6, 1.0], [0.9, 1.0], [1.2, 0.4]])

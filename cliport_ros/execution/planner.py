@@ -291,9 +291,9 @@ def time_parameterise(joint_names: tuple[str, ...], path: np.ndarray, vmax: np.n
                    toppra.constraint.JointAccelerationConstraint(amax)]
     timed = toppra.algorithm.TOPPRA(constraints, spline, gridpoints=grid,
                                     parametrizer="ParametrizeConstAccel").compute_trajectory(0.0, 0.0)
-    if timed is None:
-        raise PlanError("unreachable", f"no timing within the joint limits along a {len(points)}-point path")
-    fine = np.linspace(0.0, timed.duration, max(2, math.ceil(timed.duration / LIMIT_CHECK_PERIOD)) + 1)
+    if timed is None:  # TOPP-RA found the instance uncontrollable on its grid: a smooth, slower timing instead
+        timed = _QuinticTiming(spline, arc[-1])
+    fine = np.linspace(0.0, timed.duration, max(200, math.ceil(timed.duration / LIMIT_CHECK_PERIOD)) + 1)
     velocity = timed(fine, 1)
     acceleration = np.diff(velocity, axis=0) / np.diff(fine)[:, None]
     stretch = max(1.0, float(np.max(np.abs(velocity) / vmax)), math.sqrt(float(np.max(np.abs(acceleration) / amax))),
@@ -310,6 +310,23 @@ def time_parameterise(joint_names: tuple[str, ...], path: np.ndarray, vmax: np.n
     positions = timed(times / stretch)
     positions[-1], velocities[-1] = path[-1], 0.0  # exactly, not up to rounding
     return Trajectory(joint_names, times, positions, velocities)
+
+
+class _QuinticTiming:
+    """The path run from rest to rest along a quintic in time (zero speed and acceleration at both ends), over
+    a nominal 10 ms that ``time_parameterise`` then stretches until every joint keeps within its limits: the
+    fallback where TOPP-RA finds no solution on its grid. Called as toppra's trajectories are."""
+
+    def __init__(self, path: _MonotonePath, length: float) -> None:
+        self.path, self.length, self.duration = path, length, 0.01
+
+    def __call__(self, t: float | np.ndarray, order: int = 0) -> np.ndarray:
+        tau = np.clip(np.asarray(t, dtype=float) / self.duration, 0.0, 1.0)
+        s = self.length * (10 * tau**3 - 15 * tau**4 + 6 * tau**5)
+        if order == 0:
+            return self.path(s)
+        s_dot = self.length / self.duration * 30 * tau**2 * (1 - tau) ** 2
+        return self.path(s, 1) * (s_dot[..., None] if np.ndim(s_dot) else s_dot)
 
 
 class _MonotonePath(toppra.interpolator.AbstractGeometricPath):
