@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,23 @@ from cliport_ros.ros.ros_env import isolate_dds
 
 # Before any rclpy.init: DDS stays on loopback, on a domain of this run's own.
 DOMAIN_ID = isolate_dds()
+
+# control_msgs' FollowJointTrajectory, built by tools/setup.sh for tests only (control_msgs is not on PyPI).
+CONTROL_MSGS_PREFIX = Path(__file__).resolve().parent.parent / "build" / "test_interfaces" / "install"
+
+
+def with_control_msgs(env: dict[str, str] | None = None) -> dict[str, str]:
+    """``env`` (default: this process's) for a subprocess that can import control_msgs, as on a ROS install."""
+    import os
+    import sys
+
+    env = dict(os.environ if env is None else env)
+    site = CONTROL_MSGS_PREFIX / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    assert site.is_dir(), f"{site} is missing: run tools/setup.sh"
+    for name, path in (("PYTHONPATH", site), ("LD_LIBRARY_PATH", CONTROL_MSGS_PREFIX / "lib"),
+                       ("AMENT_PREFIX_PATH", CONTROL_MSGS_PREFIX)):
+        env[name] = f"{path}{os.pathsep}{env[name]}" if env.get(name) else str(path)
+    return env
 
 BLOCK = Box(center=(0.45, 0.10, 0.02), size=(0.04, 0.04, 0.04), color=(220, 40, 40))
 TALL_BOX = Box(center=(0.60, -0.20, 0.05), size=(0.10, 0.06, 0.10), color=(40, 160, 60))

@@ -13,8 +13,15 @@ at 100 Hz, and serves ``gripper/set``. The knobs make it misbehave the way real 
                        the plan's clock, which the path check allows: a simulator may run faster than real
                        time) and only its speed gives it away
   --gripper hang       never answer; ``fail-release``: grip, but report every release as failed
+  --interface action   take trajectories as control_msgs/FollowJointTrajectory goals on
+                       ``/<controller>/follow_joint_trajectory`` instead (a new goal preempts the running one;
+                       a cancel holds the arm where it is), as the controller's action server does;
+  --refuse             ... refusing every goal (an inactive controller)
+  --abort-after 0.5    ... aborting the running goal 0.5 s after the first, holding the arm (the controller's
+                       own tolerance check failed)
 
-The trajectories it receives are written, one line each (time, number of points), to --log.
+The trajectories it receives are written, one line each (time, number of points), to --log; a cancel is
+written with 0 points.
 """
 
 from __future__ import annotations
@@ -48,6 +55,9 @@ def main() -> None:
     parser.add_argument("--offset-joint", default="still", choices=["still", "moving"],
                         help="offset the joint the current segment moves least (off the path) or most (along it)")
     parser.add_argument("--gripper", default="ok", choices=["ok", "hang", "fail-release"])
+    parser.add_argument("--interface", default="topic", choices=["topic", "action"])
+    parser.add_argument("--refuse", action="store_true")
+    parser.add_argument("--abort-after", type=float, default=None)
     parser.add_argument("--log", default=os.devnull)
     args = parser.parse_args()
 
@@ -65,12 +75,16 @@ def main() -> None:
     def on_trajectory(msg: JointTrajectory) -> None:
         now = time.monotonic()
         log.write(f"{now:.6f} {len(msg.points)}\n")
-        state["trajectory"] = trajectory_from_msg(msg).reordered(names)
+        trajectory = trajectory_from_msg(msg).reordered(names)
         state["started"], state["start"] = now, state["q"].copy()
-        moves = np.abs(state["trajectory"].positions[-1] - state["start"])
+        state["trajectory"] = trajectory  # last: the tick (on another thread with the action) samples it from now
+        moves = np.abs(trajectory.positions[-1] - state["start"])
         if len(msg.points) > 1:  # a hold (one point) does not choose the joint
             state["offset_joint"] = int(np.argmax(moves) if args.offset_joint == "moving" else np.argmin(moves))
         state["first"] = state["first"] or now
+
+    def hold() -> None:
+        state["trajectory"] = None
 
     def tick() -> None:
         now = time.monotonic()
@@ -103,17 +117,66 @@ def main() -> None:
         return response
 
     arm = MutuallyExclusiveCallbackGroup()  # a hanging gripper must not stop the arm's own loop
-    node.create_subscription(JointTrajectory, f"{profile.controller}/joint_trajectory", on_trajectory, 10,
-                             callback_group=arm)
+    if args.interface == "action":
+        serve_follow_joint_trajectory(node, profile.controller, state, on_trajectory, hold, log, args)
+    else:
+        node.create_subscription(JointTrajectory, f"{profile.controller}/joint_trajectory", on_trajectory, 10,
+                                 callback_group=arm)
     node.create_timer(0.01, tick, callback_group=arm)
     node.create_service(SetBool, "gripper/set", on_gripper, callback_group=MutuallyExclusiveCallbackGroup())
-    executor = MultiThreadedExecutor(num_threads=3)
+    executor = MultiThreadedExecutor(num_threads=6)  # goals run on threads
     executor.add_node(node)
     try:
         executor.spin()
     except KeyboardInterrupt:
         pass
     sys.exit(0)
+
+
+def serve_follow_joint_trajectory(node, controller: str, state: dict, on_trajectory, hold, log, args) -> None:
+    """The controller's FollowJointTrajectory server over the same kinematic arm: one goal runs at a time; a new
+    one preempts it, a cancel holds the arm, and a goal succeeds once its trajectory's time has passed."""
+    from control_msgs.action import FollowJointTrajectory
+    from rclpy.action import ActionServer, CancelResponse, GoalResponse
+    from rclpy.callback_groups import ReentrantCallbackGroup
+
+    Result = FollowJointTrajectory.Result  # noqa: N806  (the message type)
+    running = {"goal": None, "aborted": False}
+
+    def on_goal(_request) -> GoalResponse:
+        return GoalResponse.REJECT if args.refuse else GoalResponse.ACCEPT
+
+    def on_cancel(goal) -> CancelResponse:
+        log.write(f"{time.monotonic():.6f} 0\n")
+        if goal is running["goal"]:
+            hold()
+        return CancelResponse.ACCEPT
+
+    def execute(goal):
+        running["goal"] = goal
+        on_trajectory(goal.request.trajectory)
+        trajectory = state["trajectory"]
+        while True:
+            time.sleep(0.005)
+            if running["goal"] is not goal:  # preempted by a newer goal
+                goal.abort()
+                return Result(error_code=Result.SUCCESSFUL, error_string="preempted")
+            if goal.is_cancel_requested:
+                goal.canceled()
+                return Result(error_code=Result.SUCCESSFUL, error_string="cancelled")
+            since = time.monotonic() - state["first"]
+            if args.abort_after is not None and since >= args.abort_after and not running["aborted"]:
+                running["aborted"] = True
+                hold()
+                goal.abort()
+                return Result(error_code=Result.PATH_TOLERANCE_VIOLATED, error_string="fake_arm: --abort-after")
+            if time.monotonic() - state["started"] >= trajectory.duration / args.speed:
+                goal.succeed()
+                return Result(error_code=Result.SUCCESSFUL)
+
+    node._follow_server = ActionServer(node, FollowJointTrajectory, f"{controller}/follow_joint_trajectory",
+                                       execute, goal_callback=on_goal, cancel_callback=on_cancel,
+                                       callback_group=ReentrantCallbackGroup())
 
 
 if __name__ == "__main__":

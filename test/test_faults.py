@@ -7,6 +7,7 @@ measured position (a one-point trajectory) within the bound; nothing moves on a 
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from cliport_ros.execution.actions import PickPlace
 from cliport_ros.ros.conversions import pick_place_to_msg
 from cliport_ros.srv import ExecutePickPlace
 
-from conftest import Spinning
+from conftest import Spinning, with_control_msgs
 
 Code = ExecutePickPlace.Response
 ACTION = PickPlace((0.5, 0.1, 0.04), (0.55, -0.2, 0.045))
@@ -37,10 +38,14 @@ class Robot:
         import rclpy
 
         self.log = tmp_path / "trajectories.txt"
-        self.arm = subprocess.Popen([sys.executable, str(FAKE_ARM), "--log", str(self.log), *knobs],
+        action = "action" in knobs  # --interface action: both sides speak FollowJointTrajectory
+        env = with_control_msgs() if action else None
+        params = ["-p", "trajectory_interface:=action"] if action else []
+        self.arm = subprocess.Popen([sys.executable, str(FAKE_ARM), "--log", str(self.log), *knobs], env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.executor = subprocess.Popen([sys.executable, "-m", "cliport_ros.nodes.executor_node", "--ros-args",
-                                          *FAST], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                          *FAST, *params], env=env, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL)
         self.node = rclpy.create_node("fault_test", context=context)
         self.client = self.node.create_client(ExecutePickPlace, "executor/execute")
         self.spinning = Spinning(context, self.node)
@@ -95,6 +100,10 @@ def robot(ros_context, tmp_path, closing):
 
 def holds(robot: Robot) -> list[float]:
     return [t for t, points in robot.trajectories() if points == 1]
+
+
+def cancels(robot: Robot) -> list[float]:
+    return [t for t, points in robot.trajectories() if points == 0]
 
 
 def test_a_healthy_arm_carries_out_the_plan(robot):
@@ -168,3 +177,61 @@ def test_a_release_that_fails_leaves_the_arm_held_at_the_place(robot):
     result = stuck.execute()
     assert result.code == Code.EXECUTION_FAILED and "did not release" in result.message
     assert holds(stuck) and len(stuck.trajectories()) == 6  # up to the place descent, then the hold
+
+
+def test_a_healthy_arm_carries_out_the_plan_over_follow_joint_trajectory(robot):
+    """trajectory_interface action: every segment is a FollowJointTrajectory goal, as MoveIt sends them."""
+    fine = robot("--interface", "action")
+    result = fine.execute()
+    assert result.success, result.message
+    assert len(fine.trajectories()) == 7 and not holds(fine) and not cancels(fine)
+
+
+@pytest.mark.fault("controller refuses the goal", expect="EXECUTION_FAILED naming the refusal; nothing moves")
+def test_a_controller_that_refuses_the_goal_fails_the_plan_before_anything_moves(robot):
+    refusing = robot("--interface", "action", "--refuse")
+    result = refusing.execute()
+    assert result.code == Code.EXECUTION_FAILED and "refused the trajectory" in result.message, result.message
+    assert "follow_joint_trajectory" in result.message
+    assert not refusing.trajectories()  # the controller took none
+
+
+@pytest.mark.fault("controller aborts the goal mid-segment", expect="EXECUTION_FAILED with its error_code")
+def test_a_controller_that_aborts_the_goal_fails_the_plan_with_its_error_code(robot):
+    aborting = robot("--interface", "action", "--abort-after", "0.5")
+    result = aborting.execute()
+    assert result.code == Code.EXECUTION_FAILED and "aborted the trajectory" in result.message, result.message
+    assert "error_code -4" in result.message  # PATH_TOLERANCE_VIOLATED
+    assert len(aborting.trajectories()) == 1  # the first segment; nothing after it
+
+
+def test_a_cancel_over_follow_joint_trajectory_reaches_the_controller_within_100_ms(robot):
+    from std_srvs.srv import Trigger
+
+    from cliport_ros import topics
+
+    moving = robot("--interface", "action")
+    answers: list[ExecutePickPlace.Response] = []
+    running = threading.Thread(target=lambda: answers.append(moving.execute()))
+    running.start()
+    deadline = time.monotonic() + 60
+    while not (moving.log.exists() and moving.log.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)  # well into the first segment
+    cancel = moving.node.create_client(Trigger, topics.EXECUTOR_CANCEL)
+    assert cancel.wait_for_service(timeout_sec=10)
+    sent = time.monotonic()
+    done = threading.Event()
+    cancel.call_async(Trigger.Request()).add_done_callback(lambda _: done.set())
+    assert done.wait(10)
+    running.join(60)
+    assert answers and answers[0].code == Code.CANCELLED, answers
+    assert cancels(moving) and cancels(moving)[0] - sent < 0.1, (cancels(moving), sent)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("control_msgs") is not None, reason="control_msgs is installed here")
+def test_trajectory_interface_action_without_control_msgs_stops_the_executor_at_start_naming_it():
+    done = subprocess.run([sys.executable, "-m", "cliport_ros.nodes.executor_node", "--ros-args", "-p",
+                           "trajectory_interface:=action"], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "trajectory_interface 'action' needs control_msgs" in done.stdout + done.stderr

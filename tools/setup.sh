@@ -43,4 +43,9 @@ cp "$venv/local_setup.bash" "$venv/local_setup.sh"
 export COLCON_PREFIX_PATH=$venv
 colcon --log-level error build --event-handlers console_cohesion- summary- \
   --cmake-args -DPython3_EXECUTABLE="$venv/bin/python" -DBUILD_TESTING=OFF
+# For the tests only, outside install/: control_msgs' FollowJointTrajectory (not on PyPI), so executor_node's
+# action path is tested against a real action server (test/conftest.py: with_control_msgs).
+colcon --log-level error build --event-handlers console_cohesion- summary- --base-paths test/interfaces \
+  --build-base build/test_interfaces/build --install-base build/test_interfaces/install --merge-install \
+  --cmake-args -DPython3_EXECUTABLE="$venv/bin/python" -DBUILD_TESTING=OFF
 echo "setup: done. Use it with: source install/setup.bash"

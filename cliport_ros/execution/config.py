@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from cliport_ros.execution.arms import ARMS
 from cliport_ros.execution.supervisor import SupervisorConfig
 
+# How trajectories reach the controller: its joint_trajectory topic (any ros2_control set-up, and sim_node), or
+# its control_msgs/FollowJointTrajectory action (needs control_msgs; the controller can refuse or abort a goal).
+TRAJECTORY_INTERFACES = ("topic", "action")
+
 
 @dataclass(frozen=True)
 class ExecutorNodeConfig(SupervisorConfig):
@@ -23,6 +27,7 @@ class ExecutorNodeConfig(SupervisorConfig):
     joint_names: tuple[str, ...] = ("",)  # as the controller and /joint_states name them, in URDF order
     home: tuple[float, ...] = (0.0,)  # joint positions; one value = the profile's home pose
     controller: str = ""  # "" = the arm's usual controller (ArmProfile.controller)
+    trajectory_interface: str = "topic"  # one of TRAJECTORY_INTERFACES
     base_frame: str = "base_link"
     gripper_service: str = "gripper/set"
 
@@ -30,3 +35,6 @@ class ExecutorNodeConfig(SupervisorConfig):
         super().__post_init__()
         if self.arm not in ARMS:
             raise ValueError(f"ExecutorNodeConfig: unknown arm {self.arm!r}; known: {sorted(ARMS)}")
+        if self.trajectory_interface not in TRAJECTORY_INTERFACES:
+            raise ValueError(f"ExecutorNodeConfig: trajectory_interface={self.trajectory_interface!r} is not one "
+                             f"of {TRAJECTORY_INTERFACES}")

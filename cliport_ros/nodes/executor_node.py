@@ -3,8 +3,9 @@
 Serves ``executor/execute`` (cliport_ros/ExecutePickPlace). A request is
 checked against the configured workspace and solved by inverse kinematics
 for every waypoint before anything moves; then each segment of the plan is
-published on ``/<controller>/joint_trajectory`` and confirmed finished from
-``/joint_states`` before the next (and before any gripper command, sent on
+published on ``/<controller>/joint_trajectory`` (or, with ``trajectory_interface:
+action``, sent as a ``/<controller>/follow_joint_trajectory`` goal) and confirmed
+finished from ``/joint_states`` before the next (and before any gripper command, sent on
 the ``gripper/set`` std_srvs/SetBool service: true grips, false releases).
 With ``tool: spatula`` the arm pushes instead: the request's pick and place
 are where the push starts and where it heads, and no gripper is used.
@@ -53,6 +54,7 @@ from cliport_ros.perception.workspace import Workspace
 from cliport_ros.ros.conversions import heightmap_from_msg, pick_place_from_msg, stamp_to_seconds, trajectory_to_msg
 from cliport_ros.ros.params import read_config
 from cliport_ros.ros.qos import LATCHED
+from cliport_ros.ros.trajectory_action import TrajectoryActionClient
 from cliport_ros.srv import ExecutePickPlace
 
 Response = ExecutePickPlace.Response
@@ -96,7 +98,13 @@ class ExecutorNode(Node):
         self.create_subscription(HeightmapMsg, topics.HEIGHTMAP, self._on_heightmap, LATCHED,
                                  callback_group=MutuallyExclusiveCallbackGroup())
         self.gripper = self.create_client(SetBool, cfg.gripper_service, callback_group=MutuallyExclusiveCallbackGroup())
-        self.trajectory_pub = self.create_publisher(JointTrajectory, f"{controller}/joint_trajectory", 10)
+        self.follower: TrajectoryActionClient | None = None
+        if cfg.trajectory_interface == "action":
+            self.follower = TrajectoryActionClient(self, controller, MutuallyExclusiveCallbackGroup())
+            commands = self.follower.name
+        else:
+            self.trajectory_pub = self.create_publisher(JointTrajectory, f"{controller}/joint_trajectory", 10)
+            commands = self.trajectory_pub.topic_name
         self.create_service(ExecutePickPlace, "executor/execute", self._on_execute, callback_group=service_group)
         self.create_service(Trigger, topics.EXECUTOR_CANCEL, self._on_cancel, callback_group=service_group)
         self.progress_pub = self.create_publisher(ExecutionProgress, topics.EXECUTOR_PROGRESS, 10)
@@ -106,8 +114,8 @@ class ExecutorNode(Node):
         self.create_timer(1.0 / topics.HEARTBEAT_RATE, lambda: heartbeat.publish(
             Header(stamp=self.get_clock().now().to_msg(), frame_id=self.cfg.base_frame)),
             callback_group=MutuallyExclusiveCallbackGroup())
-        self.get_logger().info(f"executing for a {cfg.arm} ({self.profile.gripper}) on "
-                               f"{controller}/joint_trajectory, gripper {self.gripper.srv_name}")
+        self.get_logger().info(f"executing for a {cfg.arm} ({self.profile.gripper}) on {commands}, gripper "
+                               f"{self.gripper.srv_name}")
 
     @property
     def pushes(self) -> bool:
@@ -220,6 +228,10 @@ class ExecutorNode(Node):
             response.code = Response.EXECUTION_FAILED
             response.message = f"gripper service {self.gripper.srv_name} is not available; nothing moved"
             return response
+        if self.follower is not None and not self.follower.ready(self.cfg.joint_state_timeout):
+            response.code = Response.EXECUTION_FAILED
+            response.message = f"the controller's action {self.follower.name} is not available; nothing moved"
+            return response
         response.executed = True
         supervisor = SegmentSupervisor(self, self.cfg, self._home_from, on_segment=self._report_progress)
         self._supervisor, self._moving, self._jumped = supervisor, True, ""
@@ -268,13 +280,18 @@ class ExecutorNode(Node):
     def send(self, trajectory: Trajectory) -> None:
         msg = trajectory_to_msg(trajectory, Header(frame_id=self.cfg.base_frame))
         msg.joint_names = list(self.joint_names)
-        self.trajectory_pub.publish(msg)
+        if self.follower is not None:
+            self.follower.send(msg)
+        else:
+            self.trajectory_pub.publish(msg)
 
     def state(self) -> tuple[np.ndarray, np.ndarray | None]:
         if self._halted:
             raise MotionError(f"stopped: {self._halted}")
         if self._jumped:
             raise MotionError(f"stopped: {self._jumped}")
+        if self.follower is not None and (failure := self.follower.failure()):
+            raise MotionError(failure)
         return self.joint_state()
 
     def halt(self, why: str) -> None:
@@ -287,7 +304,10 @@ class ExecutorNode(Node):
             self.get_logger().warn(f"holding the arm: {why}")
 
     def _hold_now(self) -> bool:
-        """Send a hold at the latest measured position, from any thread, without waiting; whether one went out."""
+        """Stop the arm from any thread, without waiting: over the action, the controller's cancel (it holds where
+        it is); over the topic, a hold at the latest measured position. Whether a stop went out."""
+        if self.follower is not None:
+            return self.follower.cancel()
         with self._state_lock:
             state = self._state
         if state is None:
