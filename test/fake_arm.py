@@ -21,7 +21,7 @@ at 100 Hz, and serves ``gripper/set``. The knobs make it misbehave the way real 
                        own tolerance check failed)
 
 The trajectories it receives are written, one line each (time, number of points), to --log; a cancel is
-written with 0 points.
+written with 0 points. Over the action, each goal's tolerances are printed ("goal: ...").
 """
 
 from __future__ import annotations
@@ -95,6 +95,8 @@ def main() -> None:
         # The velocity over the time that really passed since the last tick: a tick delayed by a loaded
         # machine must not read as a faster arm (the executor checks the arm is at rest before each segment).
         elapsed, state["ticked"] = now - state["ticked"], now
+        if elapsed > 0.03 and since >= 0:  # for a failing test's reader: the arm itself fell behind
+            print(f"tick {elapsed * 1e3:.0f} ms after the last, {since:.3f} s after the first trajectory", flush=True)
         if trajectory is not None:
             q_new = trajectory.sample((now - state["started"]) * args.speed, state["start"])
             state["dq"] = (q_new - state["q"]) / max(elapsed, 1e-3)
@@ -154,6 +156,10 @@ def serve_follow_joint_trajectory(node, controller: str, state: dict, on_traject
 
     def execute(goal):
         running["goal"] = goal
+        tolerances = {t.name: t.position for t in goal.request.goal_tolerance}
+        window = goal.request.goal_time_tolerance
+        print(f"goal: goal_tolerance {tolerances} goal_time_tolerance {window.sec + window.nanosec * 1e-9:.3f}",
+              flush=True)
         on_trajectory(goal.request.trajectory)
         trajectory = state["trajectory"]
         while True:

@@ -7,6 +7,7 @@ measured position (a one-point trajectory) within the bound; nothing moves on a 
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
 import subprocess
@@ -19,6 +20,7 @@ import pytest
 from std_msgs.msg import Header
 
 from cliport_ros.execution.actions import PickPlace
+from cliport_ros.execution.supervisor import SupervisorConfig
 from cliport_ros.ros.conversions import pick_place_to_msg
 from cliport_ros.srv import ExecutePickPlace
 
@@ -27,7 +29,8 @@ from conftest import Spinning, with_control_msgs
 Code = ExecutePickPlace.Response
 ACTION = PickPlace((0.5, 0.1, 0.04), (0.55, -0.2, 0.045))
 FAKE_ARM = Path(__file__).with_name("fake_arm.py")
-FAST = ["-p", "timeout_factor:=1.5", "-p", "timeout_margin:=1.0", "-p", "gripper_timeout:=1.0",
+TIMEOUT_MARGIN = 1.0
+FAST = ["-p", "timeout_factor:=1.5", "-p", f"timeout_margin:={TIMEOUT_MARGIN}", "-p", "gripper_timeout:=1.0",
         "-p", "joint_state_timeout:=0.5"]
 
 
@@ -41,11 +44,14 @@ class Robot:
         action = "action" in knobs  # --interface action: both sides speak FollowJointTrajectory
         env = with_control_msgs() if action else None
         params = ["-p", "trajectory_interface:=action"] if action else []
-        self.arm = subprocess.Popen([sys.executable, str(FAKE_ARM), "--log", str(self.log), *knobs], env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.executor = subprocess.Popen([sys.executable, "-m", "cliport_ros.nodes.executor_node", "--ros-args",
-                                          *FAST, *params], env=env, stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.DEVNULL)
+        # Their output is kept beside the log (pytest keeps the last runs' tmp_path), for a failure to be read
+        self.arm_output, executor_output = tmp_path / "fake_arm.out", tmp_path / "executor.out"
+        with self.arm_output.open("w") as arm_out, executor_output.open("w") as executor_out:
+            self.arm = subprocess.Popen([sys.executable, str(FAKE_ARM), "--log", str(self.log), *knobs], env=env,
+                                        stdout=arm_out, stderr=subprocess.STDOUT)
+            self.executor = subprocess.Popen([sys.executable, "-m", "cliport_ros.nodes.executor_node",
+                                              "--ros-args", *FAST, *params], env=env, stdout=executor_out,
+                                             stderr=subprocess.STDOUT)
         self.node = rclpy.create_node("fault_test", context=context)
         self.client = self.node.create_client(ExecutePickPlace, "executor/execute")
         self.spinning = Spinning(context, self.node)
@@ -69,6 +75,10 @@ class Robot:
         future.add_done_callback(lambda _: done.set())
         assert done.wait(timeout), "executor_node did not answer"
         return future.result()
+
+    def output(self) -> str:
+        """What the fake arm has printed."""
+        return self.arm_output.read_text()
 
     def trajectories(self) -> list[tuple[float, int]]:
         """(arrival, points) of every trajectory the fake arm received, once none has arrived for 0.3 s (a hold
@@ -179,12 +189,19 @@ def test_a_release_that_fails_leaves_the_arm_held_at_the_place(robot):
     assert holds(stuck) and len(stuck.trajectories()) == 6  # up to the place descent, then the hold
 
 
-def test_a_healthy_arm_carries_out_the_plan_over_follow_joint_trajectory(robot):
-    """trajectory_interface action: every segment is a FollowJointTrajectory goal, as MoveIt sends them."""
+def test_a_healthy_arm_carries_out_the_plan_over_follow_joint_trajectory_with_the_executors_tolerances(robot):
+    """trajectory_interface action: every segment is a FollowJointTrajectory goal, as MoveIt sends them, carrying
+    the executor's goal tolerance for every joint and its time allowance past the trajectory's end."""
     fine = robot("--interface", "action")
     result = fine.execute()
     assert result.success, result.message
     assert len(fine.trajectories()) == 7 and not holds(fine) and not cancels(fine)
+    goals = re.findall(r"goal: goal_tolerance (\{.*\}) goal_time_tolerance ([\d.]+)", fine.output())
+    assert len(goals) == 7, fine.output()
+    for tolerances, window in goals:
+        tolerances = ast.literal_eval(tolerances)
+        assert len(tolerances) == 6 and set(tolerances.values()) == {SupervisorConfig.goal_tolerance}
+        assert float(window) >= TIMEOUT_MARGIN  # (timeout_factor - 1) x the segment's time, plus the margin
 
 
 @pytest.mark.fault("controller refuses the goal", expect="EXECUTION_FAILED naming the refusal; nothing moves")

@@ -353,6 +353,32 @@ def test_a_long_joint_move_is_time_optimal_within_the_speed_and_acceleration_lim
     np.testing.assert_allclose(trajectory.positions[:, 1], trajectory.positions[:, 0] / 4, atol=1e-6)  # a line
 
 
+def test_a_joint_move_with_jerk_limits_keeps_every_derivative_within_them_on_the_straight_line():
+    """Ruckig's timing: velocity, acceleration and jerk within the limits, at rest at both ends, every joint on
+    the line between start and goal; jerk-limited, so a little longer than the acceleration-limited 2.5 s."""
+    names, start, goal = ("a", "b"), np.zeros(2), np.array([2.0, 0.5])
+    vmax, amax, jmax = np.array([1.0, 1.0]), np.array([2.0, 2.0]), np.array([10.0, 10.0])
+    trajectory = time_parameterise(names, np.stack([start, goal]), vmax, amax, PlannerConfig(), jmax)
+    assert 2.5 * 1.02 < trajectory.duration < 2.5 + amax[0] / jmax[0] + 0.05  # plus a / j: one jerk phase
+    np.testing.assert_allclose(trajectory.positions[-1], goal)
+    np.testing.assert_array_equal(trajectory.velocities[-1], 0)
+    np.testing.assert_allclose(trajectory.positions[:, 1], trajectory.positions[:, 0] / 4, atol=1e-9)
+    fine = np.linspace(0.0, trajectory.duration, 2001)
+    dt = fine[1] - fine[0]
+    q = np.array([trajectory.sample(t, start) for t in fine])  # the controller's cubic between the points
+    v, a = np.diff(q, axis=0) / dt, np.diff(q, 2, axis=0) / dt**2
+    assert np.all(np.abs(v) <= vmax * 1.01)
+    assert np.all(np.abs(a) <= amax * 1.25)  # the sampled cubic, not Ruckig's exact profile
+    velocities = np.vstack([np.zeros(2), trajectory.velocities])
+    assert np.abs(velocities[1] - velocities[0]).max() / trajectory.times[0] < amax[0] / 2  # a soft start
+
+
+def test_the_franka_is_jerk_limited_as_the_fr3_and_the_ur_arms_are_not():
+    franka = ArmKinematics.from_profile(arm_profile("franka"))
+    np.testing.assert_array_equal(franka.jerk_limits, np.full(7, 5000.0))
+    assert ArmKinematics.from_profile(arm_profile("ur5")).jerk_limits is None  # Universal Robots publish none
+
+
 def test_a_path_toppra_cannot_time_is_timed_within_the_limits_all_the_same(monkeypatch):
     """TOPP-RA may call an instance uncontrollable on its grid (it did on one Franka pyramid plan in 50): the
     fallback quintic timing still rests at both ends, passes through the points and keeps to the limits."""

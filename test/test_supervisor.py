@@ -11,7 +11,7 @@ import pytest
 
 from cliport_ros.execution.planner import PlannerConfig, Segment, time_parameterise
 from cliport_ros.execution.supervisor import (
-    JUMP_MIN_INTERVAL,
+    JUMP_STAMP_JITTER,
     MotionError,
     SegmentSupervisor,
     SupervisorConfig,
@@ -285,19 +285,28 @@ def test_a_release_that_fails_stops_the_plan_and_says_the_object_may_be_held():
 
 def test_a_joint_faster_than_its_limit_between_two_stamps_is_a_jump_and_named():
     names, limits = ("a", "b"), np.array([2.0, 3.0])
-    jump = joint_jump((1.0, np.zeros(2)), (1.01, np.array([0.0, 0.4])), limits, 3.0, names)
+    jump = joint_jump((1.0, np.zeros(2)), (1.01, np.array([0.0, 0.4])), limits, 1.5, names)
     assert jump is not None and jump.startswith("b jumped 0.400 rad in 10 ms")
-    # at the limit itself it is motion; the first state has nothing to follow
-    assert joint_jump((1.0, np.zeros(2)), (1.01, np.array([0.02, 0.03])), limits, 3.0, names) is None
-    assert joint_jump(None, (1.0, np.array([5.0, 5.0])), limits, 3.0, names) is None
+    # at the limit itself it is motion, stamp error included; the first state has nothing to follow
+    assert joint_jump((1.0, np.zeros(2)), (1.01, np.array([0.02, 0.03])), limits, 1.5, names) is None
+    assert joint_jump((1.0, np.zeros(2)), (1.01, np.array([0.04, 0.06])), limits, 1.5, names) is None
+    assert joint_jump(None, (1.0, np.array([5.0, 5.0])), limits, 1.5, names) is None
+
+
+def test_a_jump_between_states_that_arrive_far_apart_is_still_seen_and_motion_at_the_limit_is_not():
+    """A late tick or a dropped message stretches the interval; the margin over the limit stays the factor, so a
+    0.4 rad jump shows over 50 ms (at 3.15 rad/s, the UR5's) and 0.2 s at the limit is motion."""
+    names, limits = ("a",), np.array([3.15])
+    assert joint_jump((1.0, np.zeros(1)), (1.05, np.array([0.4])), limits, 1.5, names) is not None
+    assert joint_jump((1.0, np.zeros(1)), (1.2, np.array([0.63])), limits, 1.5, names) is None
 
 
 def test_states_published_in_a_burst_are_no_jump():
-    """A simulator catching up publishes a few steps of motion microseconds apart: compared over at least
-    JUMP_MIN_INTERVAL, that is the arm's own speed."""
+    """A simulator catching up publishes a few steps of motion microseconds apart: with the stamps' error
+    JUMP_STAMP_JITTER, that is the arm's own speed."""
     names, limits = ("a", "b"), np.array([2.0, 3.0])
     burst = (1.0 + 1e-5, np.array([0.004, 0.0]))  # 2 ms of motion at 2 rad/s, stamped 10 us later
-    assert joint_jump((1.0, np.zeros(2)), burst, limits, 3.0, names) is None
-    assert joint_jump((1.0, np.zeros(2)), (1.0, np.array([0.004, 0.0])), limits, 3.0, names) is None  # same stamp
-    assert joint_jump((1.0, np.zeros(2)), (1.0 + JUMP_MIN_INTERVAL / 2, np.array([0.4, 0.0])), limits, 3.0,
+    assert joint_jump((1.0, np.zeros(2)), burst, limits, 1.5, names) is None
+    assert joint_jump((1.0, np.zeros(2)), (1.0, np.array([0.004, 0.0])), limits, 1.5, names) is None  # same stamp
+    assert joint_jump((1.0, np.zeros(2)), (1.0 + JUMP_STAMP_JITTER / 2, np.array([0.4, 0.0])), limits, 1.5,
                       names) is not None

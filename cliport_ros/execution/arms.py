@@ -50,6 +50,7 @@ class ArmProfile:
     upper: tuple[float, ...] | None = None
     max_velocity: tuple[float, ...] | None = None
     max_acceleration: tuple[float, ...] | None = None  # rad/s^2; None: kinematics.DEFAULT_ACCELERATION
+    max_jerk: tuple[float, ...] | None = None  # rad/s^3, where the maker publishes it; None: not limited
 
 
 UR5_SUCTION = ArmProfile(
@@ -85,6 +86,7 @@ FRANKA_GRIPPER = ArmProfile(
     max_velocity=(2.62, 2.62, 2.62, 2.62, 5.26, 4.18, 5.26),
     # The FR3's 10 rad/s^2 on every joint, and the Panda's 7.5 on joint 2 (the simulator's model).
     max_acceleration=(10.0, 7.5, 10.0, 10.0, 10.0, 10.0, 10.0),
+    max_jerk=(5000.0,) * 7,  # the FR3's, every joint
 )
 
 # A UR5e (the e-Series): the same suction cup, home pose and IK family on the UR5e's published kinematics.

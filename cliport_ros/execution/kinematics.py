@@ -74,6 +74,7 @@ class ArmKinematics:
         self.velocity_limits = np.array(self.model.velocityLimit, dtype=float)
         # A URDF states no acceleration limits; an arm profile gives the real arm's (``narrow``).
         self.acceleration_limits = np.full(len(joint_names), DEFAULT_ACCELERATION)
+        self.jerk_limits: np.ndarray | None = None  # nor jerk limits: only where an arm's maker publishes them
         self.ik_lower = self.lower if ik_lower is None else np.maximum(self.lower, ik_lower)
         self.ik_upper = self.upper if ik_upper is None else np.minimum(self.upper, ik_upper)
         self.home = None if home is None else np.asarray(home, dtype=float)
@@ -85,11 +86,12 @@ class ArmKinematics:
         # The profile's IK bounds list the arm joints first, then any fingers.
         kin = cls(profile.urdf, profile.tool_link, arm, profile.home,
                   profile.ik_lower and profile.ik_lower[:len(arm)], profile.ik_upper and profile.ik_upper[:len(arm)])
-        kin.narrow(profile.lower, profile.upper, profile.max_velocity, profile.max_acceleration)
+        kin.narrow(profile.lower, profile.upper, profile.max_velocity, profile.max_acceleration, profile.max_jerk)
         return kin
 
     def narrow(self, lower: Sequence[float] | None, upper: Sequence[float] | None,
-               max_velocity: Sequence[float] | None, max_acceleration: Sequence[float] | None = None) -> None:
+               max_velocity: Sequence[float] | None, max_acceleration: Sequence[float] | None = None,
+               max_jerk: Sequence[float] | None = None) -> None:
         """Keep within a real arm's published limits as well as the URDF's (None: the URDF's stand)."""
         if lower is not None:
             self.lower = np.maximum(self.lower, lower)
@@ -101,6 +103,8 @@ class ArmKinematics:
             self.velocity_limits = np.minimum(self.velocity_limits, max_velocity)
         if max_acceleration is not None:
             self.acceleration_limits = np.asarray(max_acceleration, dtype=float)[:len(self.joint_names)].copy()
+        if max_jerk is not None:
+            self.jerk_limits = np.asarray(max_jerk, dtype=float)[:len(self.joint_names)].copy()
 
     def fk(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Tool position (3,) and rotation matrix (3, 3) in the base frame at joints ``q`` (J,)."""

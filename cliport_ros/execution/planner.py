@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
+import ruckig
 import toppra
 import toppra.algorithm
 import toppra.constraint
@@ -57,7 +58,7 @@ class Segment:
     feel it (the simulator; a real arm with a contact or force sensor); on
     one that cannot, it runs to its end, which lies ``suction_press`` below
     the measured top. ``path`` (the joint polyline the trajectory follows,
-    start included) and its limits ``vmax``/``amax`` let such a stop be rejoined (``rejoined``).
+    start included) and its limits ``vmax``/``amax``/``jmax`` let such a stop be rejoined (``rejoined``).
 
     ``touches``: the tool and what it holds are meant to touch the scene here
     (a descent, a lift, a push, a rope dragged low), so the collision check
@@ -74,6 +75,7 @@ class Segment:
     vmax: np.ndarray | None = None
     amax: np.ndarray | None = None
     config: PlannerConfig | None = None
+    jmax: np.ndarray | None = None
 
     def rejoined(self, q: np.ndarray) -> Segment:
         """The rest of this segment from joints ``q``, on or next to its path (where a stop on contact left
@@ -87,7 +89,7 @@ class Segment:
         k = int(np.abs(q - (a + t[:, None] * ab)).max(axis=1).argmin())  # the polyline step q lies on
         path = np.vstack([q[None], self.path[k + 1:]])
         return replace(self, trajectory=time_parameterise(self.trajectory.joint_names, path, self.vmax, self.amax,
-                                                          self.config), path=path)
+                                                          self.config, self.jmax), path=path)
 
 
 @dataclass(frozen=True)
@@ -208,8 +210,9 @@ def plan_pick_place(action: PickPlace, kin: ArmKinematics, profile: ArmProfile, 
         ("retreat", retreat, vmax, None, False, True, False),
         ("home", np.stack([retreat[-1], home]), vmax, None, False, False, False),
     ]
-    return [Segment(name, time_parameterise(kin.joint_names, path, limit, amax, config), gripper, contact, touches,
-                    holding, path, limit, amax, config)
+    jmax = kin.jerk_limits
+    return [Segment(name, time_parameterise(kin.joint_names, path, limit, amax, config, jmax), gripper, contact,
+                    touches, holding, path, limit, amax, config, jmax)
             for name, path, limit, gripper, contact, touches, holding in paths]
 
 
@@ -249,28 +252,32 @@ def plan_push(action: PickPlace, kin: ArmKinematics, profile: ArmProfile, start:
         ("lift", lift, vmax, True),
         ("home", np.stack([lift[-1], home]), vmax, False),
     ]
-    return [Segment(name, time_parameterise(kin.joint_names, path, limit, amax, config), touches=touches, path=path,
-                    vmax=limit, amax=amax, config=config) for name, path, limit, touches in paths]
+    return [Segment(name, time_parameterise(kin.joint_names, path, limit, amax, config, kin.jerk_limits),
+                    touches=touches, path=path, vmax=limit, amax=amax, config=config, jmax=kin.jerk_limits)
+            for name, path, limit, touches in paths]
 
 
 def joint_move(kin: ArmKinematics, start: np.ndarray, goal: np.ndarray, config: PlannerConfig) -> Trajectory:
     """A joint-space move from ``start`` to ``goal`` (J,), rest to rest, within the scaled velocity and
-    acceleration limits."""
+    acceleration limits (and the arm's jerk limits, where it has them)."""
     path = np.stack([np.asarray(start, dtype=float), np.asarray(goal, dtype=float)])
     return time_parameterise(kin.joint_names, path, config.velocity_scale * kin.velocity_limits,
-                             config.acceleration_scale * kin.acceleration_limits, config)
+                             config.acceleration_scale * kin.acceleration_limits, config, kin.jerk_limits)
 
 
 def time_parameterise(joint_names: tuple[str, ...], path: np.ndarray, vmax: np.ndarray, amax: np.ndarray,
-                      config: PlannerConfig) -> Trajectory:
+                      config: PlannerConfig, jmax: np.ndarray | None = None) -> Trajectory:
     """Follow the joint path through the points ``path`` (K+1, J) from rest to rest, as fast as every joint's
     speed ``vmax`` and acceleration ``amax`` (J,) allow.
 
-    The path is a monotone cubic through the points (:class:`_MonotonePath`:
+    A straight move between two points, on an arm with jerk limits ``jmax``,
+    is timed by Ruckig (``jerk_limited_move``) under all three. Any other
+    path is a monotone cubic through the points (:class:`_MonotonePath`:
     velocities do not jump where the IK steps meet, and no joint leaves the
     range of its neighbouring points, so none passes a limit the IK kept
     to); TOPP-RA (``toppra``) finds its time-optimal
-    timing under both limits. It enforces them at grid points only, so the
+    timing under velocity and acceleration limits (it has no jerk
+    constraint: its acceleration is piecewise constant). It enforces them at grid points only, so the
     sampled result is checked and, if a joint would still exceed a limit,
     slowed down until none does. Points every ``sample_period`` s carry
     positions and velocities; a segment lasts at least ``min_segment_time``.
@@ -284,6 +291,9 @@ def time_parameterise(joint_names: tuple[str, ...], path: np.ndarray, vmax: np.n
         positions = np.repeat(path[-1:], samples, axis=0)
         times = np.arange(1, samples + 1) / samples * config.min_segment_time
         return Trajectory(joint_names, times, positions, np.zeros_like(positions))
+    if jmax is not None and len(points) == 2:
+        return jerk_limited_move(joint_names, points[0], points[1], vmax, amax, np.asarray(jmax, dtype=float),
+                                 config)
     arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
     spline = _MonotonePath(arc, points)
     grid = np.linspace(0.0, arc[-1], max(TOPPRA_GRID, TOPPRA_GRID_PER_POINT * len(points)) + 1)
@@ -309,6 +319,33 @@ def time_parameterise(joint_names: tuple[str, ...], path: np.ndarray, vmax: np.n
         stretch *= over * (1 + 1e-9)
     positions = timed(times / stretch)
     positions[-1], velocities[-1] = path[-1], 0.0  # exactly, not up to rounding
+    return Trajectory(joint_names, times, positions, velocities)
+
+
+def jerk_limited_move(joint_names: tuple[str, ...], start: np.ndarray, goal: np.ndarray, vmax: np.ndarray,
+                      amax: np.ndarray, jmax: np.ndarray, config: PlannerConfig) -> Trajectory:
+    """The time-optimal rest-to-rest move from ``start`` to ``goal`` under every joint's velocity, acceleration
+    and jerk limits, from Ruckig; phase-synchronised, so the joints stay on the straight line between the two
+    (the path the collision check looked at). Sampled every ``sample_period`` s, lasting at least
+    ``min_segment_time``."""
+    dofs = len(joint_names)
+    request = ruckig.InputParameter(dofs)
+    request.current_position, request.target_position = list(start), list(goal)
+    request.current_velocity = request.current_acceleration = [0.0] * dofs
+    request.target_velocity = request.target_acceleration = [0.0] * dofs
+    request.max_velocity, request.max_acceleration, request.max_jerk = list(vmax), list(amax), list(jmax)
+    request.synchronization = ruckig.Synchronization.Phase
+    request.minimum_duration = config.min_segment_time
+    timed = ruckig.Trajectory(dofs)
+    result = ruckig.Ruckig(dofs).calculate(request, timed)
+    if result not in (ruckig.Result.Working, ruckig.Result.Finished):
+        raise PlanError("unreachable", f"no jerk-limited timing for a joint move ({result})")
+    samples = math.ceil(timed.duration / config.sample_period - 1e-9)
+    times = np.arange(1, samples + 1) / samples * timed.duration
+    states = [timed.at_time(t) for t in times]
+    positions = np.array([state[0] for state in states])
+    velocities = np.array([state[1] for state in states])
+    positions[-1], velocities[-1] = goal, 0.0  # exactly, not up to rounding
     return Trajectory(joint_names, times, positions, velocities)
 
 

@@ -38,7 +38,7 @@ import numpy as np
 from cliport_ros.execution.planner import Segment
 from cliport_ros.execution.trajectory import Trajectory
 
-JUMP_MIN_INTERVAL = 0.01  # s: see joint_jump; a jump smaller than jump_factor x limit x this goes unseen
+JUMP_STAMP_JITTER = 0.01  # s: how far a joint state's stamp may be from when its positions were read (joint_jump)
 
 
 class MotionError(RuntimeError):
@@ -63,8 +63,8 @@ class SupervisorConfig:
     gripper_timeout: float = 5.0  # s for the gripper service to appear and to answer
     joint_state_timeout: float = 2.0  # s: older joint states mean the arm's driver is gone
     # Two joint states whose change between their stamps means a joint faster than this x its velocity limit
-    # cannot both be true: the encoder or the driver jumped (``joint_jump``).
-    jump_factor: float = 3.0
+    # (over their interval plus JUMP_STAMP_JITTER) cannot both be true: the encoder or the driver jumped.
+    jump_factor: float = 1.5
 
     def __post_init__(self) -> None:
         for name in ("goal_tolerance", "start_tolerance", "path_tolerance", "rest_velocity", "stop_timeout",
@@ -123,14 +123,16 @@ def joint_jump(previous: tuple[float, np.ndarray] | None, current: tuple[float, 
 
     A joint that changed faster than ``factor`` x its velocity limit between the two stamps did not move
     there: its encoder or the driver jumped. The path check cannot see a jump that lands on the planned
-    path (ahead of the plan's clock is allowed); this sees it at the first message after it. States closer
-    than ``JUMP_MIN_INTERVAL`` (or with a repeated or older stamp) are compared as if that far apart: a
-    driver that publishes in bursts, such as a simulator catching up, is no jump.
+    path (ahead of the plan's clock is allowed); this sees it at the first message after it. The interval
+    is the stamps' (a repeated or older stamp: none) plus ``JUMP_STAMP_JITTER``, the error a stamp may
+    carry: states published in a burst, such as a simulator catching up, are no jump, and the margin
+    stays ``factor`` over a long interval, so states that arrive far apart (a late driver, a dropped
+    message) still show a jump larger than ``factor`` x the limit x the interval.
     """
     if previous is None:
         return None
-    dt = max(current[0] - previous[0], JUMP_MIN_INTERVAL)
-    speed = np.abs(np.asarray(current[1], dtype=float) - previous[1]) / dt
+    dt = max(current[0] - previous[0], 0.0)
+    speed = np.abs(np.asarray(current[1], dtype=float) - previous[1]) / (dt + JUMP_STAMP_JITTER)
     over = speed / (factor * np.asarray(velocity_limits, dtype=float))
     k = int(np.argmax(over))
     if over[k] <= 1.0:
@@ -209,7 +211,7 @@ class SegmentSupervisor:
             self.first_sent = sent
         positions = np.asarray(trajectory.positions)
         goal = positions[-1]
-        allowed = trajectory.duration * self.cfg.timeout_factor + self.cfg.timeout_margin
+        allowed = segment_timeout(trajectory.duration, self.cfg)
         while self.clock.now() - sent < allowed:
             self._check_cancelled()
             q, dq = self.arm.state()
@@ -282,12 +284,17 @@ def _at_rest(dq: np.ndarray | None, limit: float) -> bool:
     return dq is None or bool(np.abs(dq).max() < limit)
 
 
+def segment_timeout(duration: float, cfg: SupervisorConfig) -> float:
+    """Seconds a segment planned to take ``duration`` may run before it has failed."""
+    return duration * cfg.timeout_factor + cfg.timeout_margin
+
+
 def allowed_seconds(plan: list[Segment], cfg: SupervisorConfig) -> float:
     """The longest the supervisor can take over ``plan``: each segment's timeout, a gripper timeout per gripper
     command, a failed grip's way back (the lift and home again) and the stop at the end. A caller waiting on a
     plan waits this long, not a fixed time."""
     def bound(segment: Segment) -> float:
-        return segment.trajectory.duration * cfg.timeout_factor + cfg.timeout_margin
+        return segment_timeout(segment.trajectory.duration, cfg)
 
     recovery = sum(bound(s) for s in plan if s.name in ("lift", "home"))
     grips = sum(s.gripper is not None for s in plan) + 1  # the release on the way back

@@ -40,11 +40,13 @@ from cliport_ros.execution.frames import check_decision_frame
 from cliport_ros.execution.kinematics import ArmKinematics
 from cliport_ros.execution.planner import PlanError, PlannerConfig, Segment, joint_move, plan
 from cliport_ros.execution.supervisor import (
+    JUMP_STAMP_JITTER,
     CancelledError,
     MotionError,
     SegmentSupervisor,
     allowed_seconds,
     joint_jump,
+    segment_timeout,
 )
 from cliport_ros.execution.trajectory import Trajectory
 from cliport_ros.msg import ExecutionProgress
@@ -58,6 +60,7 @@ from cliport_ros.ros.trajectory_action import TrajectoryActionClient
 from cliport_ros.srv import ExecutePickPlace
 
 Response = ExecutePickPlace.Response
+LATE_JOINT_STATES = 0.1  # s between two joint states' stamps, mid-motion, that is worth a warning
 
 
 class ExecutorNode(Node):
@@ -87,6 +90,7 @@ class ExecutorNode(Node):
         self._moving = False  # a plan is being carried out
         self._measured: tuple[float, np.ndarray] | None = None  # (stamp, q) of the last joint state
         self._jumped = ""  # why the running plan's joint states cannot be trusted (joint_jump)
+        self._late = False  # the running plan's joint states once came LATE_JOINT_STATES apart (warned)
         self._supervisor: SegmentSupervisor | None = None  # the one carrying it out
         self._halted = ""  # why the node stopped for good (a signal, shutdown); nothing moves after it
         service_group = ReentrantCallbackGroup()  # so a second request runs, and is refused, at once
@@ -140,6 +144,12 @@ class ExecutorNode(Node):
         stamp = stamp_to_seconds(msg.header.stamp) or time.monotonic()  # (a driver that leaves it unset)
         with self._state_lock:
             previous, self._measured = self._measured, (stamp, q)
+            gap = stamp - previous[0] if previous is not None else 0.0
+            if self._moving and gap > LATE_JOINT_STATES and not self._late:  # once a plan: a driver falling behind
+                self._late = True
+                unseen = self.cfg.jump_factor * self.kinematics.velocity_limits.min() * (gap + JUMP_STAMP_JITTER)
+                self.get_logger().warn(f"joint_states stamped {gap * 1e3:.0f} ms apart during the motion: a jump "
+                                       f"under {unseen:.2f} rad between them would pass for motion")
             jump = joint_jump(previous, (stamp, q), self.kinematics.velocity_limits, self.cfg.jump_factor,
                               self.joint_names) if self._moving and not self._jumped else None
             if jump:  # hold where the arm was last measured; the plan fails at its next check
@@ -234,7 +244,7 @@ class ExecutorNode(Node):
             return response
         response.executed = True
         supervisor = SegmentSupervisor(self, self.cfg, self._home_from, on_segment=self._report_progress)
-        self._supervisor, self._moving, self._jumped = supervisor, True, ""
+        self._supervisor, self._moving, self._jumped, self._late = supervisor, True, "", False
         try:
             supervisor.run(segments, start)
         except MotionError as err:
@@ -281,7 +291,8 @@ class ExecutorNode(Node):
         msg = trajectory_to_msg(trajectory, Header(frame_id=self.cfg.base_frame))
         msg.joint_names = list(self.joint_names)
         if self.follower is not None:
-            self.follower.send(msg)
+            duration = trajectory.duration
+            self.follower.send(msg, self.cfg.goal_tolerance, segment_timeout(duration, self.cfg) - duration)
         else:
             self.trajectory_pub.publish(msg)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from action_msgs.msg import GoalStatus
 from rclpy.action import ActionClient
+from rclpy.duration import Duration
 from rclpy.node import Node
 from trajectory_msgs.msg import JointTrajectory
 
@@ -48,12 +49,22 @@ class TrajectoryActionClient:
         """Whether the controller's action server is there (waits up to ``timeout`` s)."""
         return self.client.wait_for_server(timeout_sec=timeout)
 
-    def send(self, msg: JointTrajectory) -> None:
-        """Send ``msg`` as a new goal (returns at once); the answer arrives on the callback group."""
+    def send(self, msg: JointTrajectory, goal_tolerance: float, goal_time_tolerance: float) -> None:
+        """Send ``msg`` as a new goal (returns at once); the answer arrives on the callback group.
+
+        The goal carries the executor's own finish rule (every joint within ``goal_tolerance`` rad, at most
+        ``goal_time_tolerance`` s after the trajectory's end), so the controller aborts by the same rule; its
+        path tolerance stays the controller's, which is measured against the time-indexed sample, not (as the
+        executor's) against the path.
+        """
+        from control_msgs.msg import JointTolerance
+
+        request = self.action.Goal(trajectory=msg, goal_time_tolerance=Duration(seconds=goal_time_tolerance).to_msg())
+        request.goal_tolerance = [JointTolerance(name=name, position=goal_tolerance) for name in msg.joint_names]
         with self._lock:
             self._goal += 1
             goal, self._handle, self._cancel_wanted, self._failure = self._goal, None, False, ""
-        future = self.client.send_goal_async(self.action.Goal(trajectory=msg))
+        future = self.client.send_goal_async(request)
         future.add_done_callback(lambda f: self._on_response(goal, f))
 
     def failure(self) -> str:
