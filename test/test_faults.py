@@ -37,13 +37,14 @@ FAST = ["-p", "timeout_factor:=1.5", "-p", f"timeout_margin:={TIMEOUT_MARGIN}", 
 class Robot:
     """executor_node and a fake arm, each its own process; the test is the policy, calling executor/execute."""
 
-    def __init__(self, context, tmp_path: Path, *knobs: str) -> None:
+    def __init__(self, context, tmp_path: Path, *knobs: str, interface: str = "topic") -> None:
         import rclpy
 
         self.log = tmp_path / "trajectories.txt"
-        action = "action" in knobs  # --interface action: both sides speak FollowJointTrajectory
+        action = interface == "action"  # both sides speak FollowJointTrajectory
         env = with_control_msgs() if action else None
         params = ["-p", "trajectory_interface:=action"] if action else []
+        knobs = (*knobs, "--interface", interface)
         # Their output is kept beside the log (pytest keeps the last runs' tmp_path), for a failure to be read
         self.arm_output, executor_output = tmp_path / "fake_arm.out", tmp_path / "executor.out"
         with self.arm_output.open("w") as arm_out, executor_output.open("w") as executor_out:
@@ -105,7 +106,7 @@ class Robot:
 
 @pytest.fixture
 def robot(ros_context, tmp_path, closing):
-    return lambda *knobs: closing(Robot(ros_context, tmp_path, *knobs))
+    return lambda *knobs, interface="topic": closing(Robot(ros_context, tmp_path, *knobs, interface=interface))
 
 
 def holds(robot: Robot) -> list[float]:
@@ -192,7 +193,7 @@ def test_a_release_that_fails_leaves_the_arm_held_at_the_place(robot):
 def test_a_healthy_arm_carries_out_the_plan_over_follow_joint_trajectory_with_the_executors_tolerances(robot):
     """trajectory_interface action: every segment is a FollowJointTrajectory goal, as MoveIt sends them, carrying
     the executor's goal tolerance for every joint and its time allowance past the trajectory's end."""
-    fine = robot("--interface", "action")
+    fine = robot(interface="action")
     result = fine.execute()
     assert result.success, result.message
     assert len(fine.trajectories()) == 7 and not holds(fine) and not cancels(fine)
@@ -206,7 +207,7 @@ def test_a_healthy_arm_carries_out_the_plan_over_follow_joint_trajectory_with_th
 
 @pytest.mark.fault("controller refuses the goal", expect="EXECUTION_FAILED naming the refusal; nothing moves")
 def test_a_controller_that_refuses_the_goal_fails_the_plan_before_anything_moves(robot):
-    refusing = robot("--interface", "action", "--refuse")
+    refusing = robot("--refuse", interface="action")
     result = refusing.execute()
     assert result.code == Code.EXECUTION_FAILED and "refused the trajectory" in result.message, result.message
     assert "follow_joint_trajectory" in result.message
@@ -215,7 +216,7 @@ def test_a_controller_that_refuses_the_goal_fails_the_plan_before_anything_moves
 
 @pytest.mark.fault("controller aborts the goal mid-segment", expect="EXECUTION_FAILED with its error_code")
 def test_a_controller_that_aborts_the_goal_fails_the_plan_with_its_error_code(robot):
-    aborting = robot("--interface", "action", "--abort-after", "0.5")
+    aborting = robot("--abort-after", "0.5", interface="action")
     result = aborting.execute()
     assert result.code == Code.EXECUTION_FAILED and "aborted the trajectory" in result.message, result.message
     assert "error_code -4" in result.message  # PATH_TOLERANCE_VIOLATED
@@ -227,7 +228,7 @@ def test_a_cancel_over_follow_joint_trajectory_reaches_the_controller_within_100
 
     from cliport_ros import topics
 
-    moving = robot("--interface", "action")
+    moving = robot(interface="action")
     answers: list[ExecutePickPlace.Response] = []
     running = threading.Thread(target=lambda: answers.append(moving.execute()))
     running.start()
