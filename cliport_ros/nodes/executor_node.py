@@ -61,6 +61,10 @@ from cliport_ros.srv import ExecutePickPlace
 
 Response = ExecutePickPlace.Response
 LATE_JOINT_STATES = 0.1  # s between two joint states' stamps, mid-motion, that is worth a warning
+# Every joint state is compared with the one before it (joint_jump), so none may be dropped while this process
+# is busy elsewhere: room for 5 s of a 100 Hz driver (1 s at 500 Hz). A queue of 10 lost 150 ms of states
+# under load, and a jump between the two ends of the gap passed for motion.
+JOINT_STATE_QUEUE = 500
 
 
 class ExecutorNode(Node):
@@ -94,7 +98,7 @@ class ExecutorNode(Node):
         self._supervisor: SegmentSupervisor | None = None  # the one carrying it out
         self._halted = ""  # why the node stopped for good (a signal, shutdown); nothing moves after it
         service_group = ReentrantCallbackGroup()  # so a second request runs, and is refused, at once
-        self.create_subscription(JointState, "joint_states", self._on_joint_state, 10,
+        self.create_subscription(JointState, "joint_states", self._on_joint_state, JOINT_STATE_QUEUE,
                                  callback_group=MutuallyExclusiveCallbackGroup())
         # The frame and bounds of the newest heightmap: the terms the policy's decisions are in.
         self._heightmap_terms: tuple[str, Workspace] | None = None
