@@ -24,7 +24,7 @@ import time
 import numpy as np
 import rclpy
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import JointState
@@ -98,8 +98,15 @@ class ExecutorNode(Node):
         self._supervisor: SegmentSupervisor | None = None  # the one carrying it out
         self._halted = ""  # why the node stopped for good (a signal, shutdown); nothing moves after it
         service_group = ReentrantCallbackGroup()  # so a second request runs, and is refused, at once
-        self.create_subscription(JointState, "joint_states", self._on_joint_state, JOINT_STATE_QUEUE,
-                                 callback_group=MutuallyExclusiveCallbackGroup())
+        # Joint states on a node of their own, spun by a single-threaded executor on a thread of its own:
+        # rclpy's MultiThreadedExecutor busy-waits (a core here at 100 Hz, against 13 % single-threaded), which
+        # left this callback 0.5 s behind on a loaded machine, and the jump check needs each state as it comes.
+        self._state_node = rclpy.create_node(f"{self.get_name()}_joint_states", namespace=self.get_namespace(),
+                                             context=self.context)
+        self._state_node.create_subscription(JointState, "joint_states", self._on_joint_state, JOINT_STATE_QUEUE)
+        self._state_executor = SingleThreadedExecutor(context=self.context)
+        self._state_executor.add_node(self._state_node)
+        threading.Thread(target=self._spin_joint_states, daemon=True).start()
         # The frame and bounds of the newest heightmap: the terms the policy's decisions are in.
         self._heightmap_terms: tuple[str, Workspace] | None = None
         self._heightmap: Heightmap | None = None  # the newest one: what every plan is checked against
@@ -124,6 +131,17 @@ class ExecutorNode(Node):
             callback_group=MutuallyExclusiveCallbackGroup())
         self.get_logger().info(f"executing for a {cfg.arm} ({self.profile.gripper}) on {commands}, gripper "
                                f"{self.gripper.srv_name}")
+
+    def _spin_joint_states(self) -> None:
+        try:
+            self._state_executor.spin()
+        except ExternalShutdownException:
+            pass
+
+    def destroy_node(self) -> None:
+        self._state_executor.shutdown(timeout_sec=1.0)
+        self._state_node.destroy_node()
+        super().destroy_node()
 
     @property
     def pushes(self) -> bool:
