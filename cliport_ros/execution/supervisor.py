@@ -132,14 +132,21 @@ def joint_jump(previous: tuple[float, np.ndarray] | None, current: tuple[float, 
     if previous is None:
         return None
     dt = max(current[0] - previous[0], 0.0)
-    speed = np.abs(np.asarray(current[1], dtype=float) - previous[1]) / (dt + JUMP_STAMP_JITTER)
-    over = speed / (factor * np.asarray(velocity_limits, dtype=float))
+    over = np.abs(np.asarray(current[1], dtype=float) - previous[1]) / jump_threshold(dt, velocity_limits, factor)
     k = int(np.argmax(over))
     if over[k] <= 1.0:
         return None
+    speed = over * factor * np.asarray(velocity_limits, dtype=float)
     return (f"{names[k]} jumped {abs(current[1][k] - previous[1][k]):.3f} rad in {dt * 1e3:.0f} ms "
             f"({speed[k]:.1f} rad/s, over {factor:g} x its {velocity_limits[k]:.2f} rad/s limit): a sensor or "
             "driver fault, not motion")
+
+
+def jump_threshold(interval: float, velocity_limits: np.ndarray, factor: float) -> np.ndarray:
+    """The largest change (rad, per joint) two joint states ``interval`` s apart (by their stamps) may show
+    and still be motion (``joint_jump``): ``factor`` x the velocity limit over the interval plus the stamps'
+    error."""
+    return factor * np.asarray(velocity_limits, dtype=float) * (interval + JUMP_STAMP_JITTER)
 
 
 def path_deviation(q: np.ndarray, start: np.ndarray, positions: np.ndarray) -> float:

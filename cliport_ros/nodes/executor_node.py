@@ -40,12 +40,12 @@ from cliport_ros.execution.frames import check_decision_frame
 from cliport_ros.execution.kinematics import ArmKinematics
 from cliport_ros.execution.planner import PlanError, PlannerConfig, Segment, joint_move, plan
 from cliport_ros.execution.supervisor import (
-    JUMP_STAMP_JITTER,
     CancelledError,
     MotionError,
     SegmentSupervisor,
     allowed_seconds,
     joint_jump,
+    jump_threshold,
     segment_timeout,
 )
 from cliport_ros.execution.trajectory import Trajectory
@@ -169,7 +169,7 @@ class ExecutorNode(Node):
             gap = stamp - previous[0] if previous is not None else 0.0
             if self._moving and gap > LATE_JOINT_STATES and not self._late:  # once a plan: a driver falling behind
                 self._late = True
-                unseen = self.cfg.jump_factor * self.kinematics.velocity_limits.min() * (gap + JUMP_STAMP_JITTER)
+                unseen = jump_threshold(gap, self.kinematics.velocity_limits, self.cfg.jump_factor).min()
                 self.get_logger().warn(f"joint_states stamped {gap * 1e3:.0f} ms apart during the motion: a jump "
                                        f"under {unseen:.2f} rad between them would pass for motion")
             jump = joint_jump(previous, (stamp, q), self.kinematics.velocity_limits, self.cfg.jump_factor,
