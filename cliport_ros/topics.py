@@ -11,6 +11,9 @@ HEARTBEAT_RATE = 10.0  # Hz
 # s without a heartbeat after which a node that beats counts as dead (DDS itself notices a killed process only
 # after its lease, 20 s by default)
 HEARTBEAT_TIMEOUT = 5.0
+# s a node waits for a service it needs to be discovered before calling it absent: a node (re)started on a busy
+# machine can take several seconds to discover the others' services (seen: more than 4.7 s on 2 cores)
+SERVICE_DISCOVERY_WAIT = 10.0
 EXECUTOR_PROGRESS = "executor/progress"  # cliport_ros/ExecutionProgress: the plan running, at each segment
 EXECUTOR_CANCEL = "executor/cancel"  # std_srvs/Trigger service: stop the plan running, hold the arm
 INSTRUCT = "instruct"  # the Instruct service and the Instruct action (feedback, cancel) of policy_node

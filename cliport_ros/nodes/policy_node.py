@@ -159,7 +159,7 @@ class PolicyNode(Node):
         delivers the answer on another thread, in the clients' callback group). ``alive()``: when the server
         last showed it was alive (time.monotonic()); silent for HEARTBEAT_TIMEOUT means it died. ``deadline()``:
         a time.monotonic() the server itself has since promised to answer by (None: ``timeout`` stands)."""
-        if not client.wait_for_service(timeout_sec=min(timeout, 2.0)):
+        if not client.wait_for_service(timeout_sec=min(timeout, topics.SERVICE_DISCOVERY_WAIT)):
             raise RefusedError(Reason.INTERNAL_ERROR, f"{client.srv_name} is not available ({what})")
         done = threading.Event()
         future = client.call_async(request)
