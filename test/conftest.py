@@ -10,7 +10,7 @@ import pytest
 from cliport_ros.perception.config import PerceptionConfig, load_perception_config
 from cliport_ros.perception.synthetic import Box, Scene
 from cliport_ros.perception.workspace import Workspace
-from cliport_ros.ros.ros_env import isolate_dds
+from cliport_ros.ros.ros_env import clean_dead_shared_memory, isolate_dds
 
 # Before any rclpy.init: DDS stays on loopback, on a domain of this run's own.
 DOMAIN_ID = isolate_dds()
@@ -178,6 +178,18 @@ def closing() -> Iterator[Callable]:
         thing.close()
 
 
+# -- Fast DDS shared memory: the tests SIGKILL nodes, whose segments would otherwise stay in RAM ------------------
+SHM_CLEAN: dict[str, str] = {}
+
+
+def pytest_sessionstart(session):
+    SHM_CLEAN["before the tests"] = clean_dead_shared_memory()
+
+
+def pytest_sessionfinish(session):
+    SHM_CLEAN["after them"] = clean_dead_shared_memory()
+
+
 # -- the fault-injection summary: every test marked @pytest.mark.fault(kind, expect) is one row -----------------
 FAULTS: dict[str, tuple[str, str, str]] = {}  # nodeid -> (fault, what must happen, outcome)
 
@@ -191,6 +203,8 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line("Fast DDS shared memory of dead processes: " +
+                                "; ".join(f"{when}: {what}" for when, what in SHM_CLEAN.items()))
     if not FAULTS:
         return
     write = terminalreporter.write_line

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from cliport_ros.perception.config import config_dir
+from cliport_ros.ros.ros_env import clean_dead_shared_memory
 
 # node -> its parameter file in config/ (perception_node fuses the cameras sim_node renders)
 SIM_NODES = {"sim_node": "sim.yaml", "perception_node": "cameras_ravens.yaml", "policy_node": "sim.yaml",
@@ -81,13 +82,18 @@ def _ros_value(value: Any) -> str:
 
 
 class Stack:
-    """Running node processes; a context manager that stops them all on exit."""
+    """Running node processes; a context manager that stops them all on exit.
+
+    Starting, and after a node is killed, it removes the Fast DDS shared memory of dead processes
+    (``shm_clean`` says what was removed), so crashed and killed runs do not pile up in RAM.
+    """
 
     def __init__(self, cfg: StackConfig | None = None) -> None:
         self.cfg = cfg or StackConfig()
         self.procs: dict[str, subprocess.Popen] = {}
         self._logs: dict[str, IO[str]] = {}
         Path(self.cfg.log_dir).mkdir(parents=True, exist_ok=True)
+        self.shm_clean = clean_dead_shared_memory()
         for node in self.cfg.nodes:
             self.start(node)
 
@@ -108,16 +114,21 @@ class Stack:
 
     def stop(self, node: str | None = None, kill: bool = False) -> None:
         """Stop one node (SIGINT, as Ctrl-C; SIGKILL with ``kill``), or all of them."""
+        killed = False
         for name in [node] if node else list(self.procs):
             proc = self.procs.pop(name)
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL if kill else signal.SIGINT)
+                killed |= kill
                 try:
                     proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+                    killed = True
             self._logs.pop(name).close()
+        if killed:  # a killed node leaves its shared memory behind
+            self.shm_clean = clean_dead_shared_memory()
 
     def dead(self) -> dict[str, int]:
         """Nodes that exited, with their exit codes."""
