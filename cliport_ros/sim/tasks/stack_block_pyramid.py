@@ -71,9 +71,10 @@ class StackBlockPyramidSeq(Task):
         beside the pyramid (along its row they would come down on the
         neighbouring blocks, or on the two blocks a block goes on). The pick
         grips the pair of faces whose fingers come down clear of other objects
-        and, of two clear ones, the one nearer the wrist's middle: near a joint
-        limit, or after most of a half turn of the wrist on the way, the IK can
-        end on a pose the arm cannot take.
+        and, of two clear ones, the one that turns the block less on the way:
+        a block carried through most of a half turn can turn in the fingers
+        and miss its place. Both yaws stay within a quarter turn of the
+        wrist's middle, the half circle the wrist reaches.
         """
         action = super().oracle(sim)
         if action is None or not sim.arm.fingers:
@@ -86,7 +87,7 @@ class StackBlockPyramidSeq(Task):
         def preference(pick_yaw: float) -> tuple[bool, float]:
             clearance = finger_clearance(sim, block, action.pick_xyz, pick_yaw)
             clear = clearance > FINGER_MARGIN
-            return clear, -abs(pick_yaw - wrist_middle(action.pick_xyz)) if clear else clearance
+            return clear, -abs(wrap_angle(place_yaw - pick_yaw)) if clear else clearance
 
         options = [wrist_yaw(action.pick_yaw + quarter, action.pick_xyz) for quarter in (0.0, math.pi / 2)]
         return replace(action, pick_yaw=max(options, key=preference), place_yaw=place_yaw)
