@@ -84,8 +84,8 @@ def _ros_value(value: Any) -> str:
 class Stack:
     """Running node processes; a context manager that stops them all on exit.
 
-    Starting, and after a node is killed, it removes the Fast DDS shared memory of dead processes
-    (``shm_clean`` says what was removed), so crashed and killed runs do not pile up in RAM.
+    Starting, and after a node is killed, it removes the Fast DDS shared memory of dead processes, so
+    crashed and killed runs do not pile up in RAM.
     """
 
     def __init__(self, cfg: StackConfig | None = None) -> None:
@@ -93,7 +93,7 @@ class Stack:
         self.procs: dict[str, subprocess.Popen] = {}
         self._logs: dict[str, IO[str]] = {}
         Path(self.cfg.log_dir).mkdir(parents=True, exist_ok=True)
-        self.shm_clean = clean_dead_shared_memory()
+        clean_dead_shared_memory()
         for node in self.cfg.nodes:
             self.start(node)
 
@@ -128,7 +128,7 @@ class Stack:
                     killed = True
             self._logs.pop(name).close()
         if killed:  # a killed node leaves its shared memory behind
-            self.shm_clean = clean_dead_shared_memory()
+            clean_dead_shared_memory()
 
     def dead(self) -> dict[str, int]:
         """Nodes that exited, with their exit codes."""
